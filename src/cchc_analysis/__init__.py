@@ -1,0 +1,1 @@
+"""cchc-analysis: Vietnam public-administration reform indices, cleaned and analysed."""

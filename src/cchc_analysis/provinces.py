@@ -1,0 +1,226 @@
+"""Province registry: official codes, names, regions, Hà Tây (to 2008) and the 2025 merger.
+
+Backed by data files, not literals:
+
+* ``data/raw/admin_units/provinces_63.csv`` – the 63 provinces 2008–2025 (as published);
+* ``data/raw/admin_units/merger_2025.csv`` – the 63 → 34 map (as published);
+* ``data/reference/provinces_historical.csv`` – Hà Tây (merged into Hà Nội, 1 August 2008);
+* ``data/reference/regions_6.csv`` – English names of the 6 socio-economic regions;
+* ``data/reference/province_aliases.csv`` – the crosswalk of every other spelling met in ``data/raw``.
+
+Names are matched exactly on a normalised key (NFC, lower case, no diacritics, đ→d, no
+punctuation or spaces, administrative prefixes removed). There is no fuzzy matching: an
+unknown name raises :class:`UnknownProvinceError` listing the closest known names.
+"""
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+import unicodedata
+
+import pandas as pd
+
+from . import paths
+from .errors import UnknownProvinceError
+
+_PREFIXES = ("thanh pho truc thuoc trung uong ", "thanh pho ", "tinh ", "tp. ", "tp.", "tp ", "t.p. ", "t.p ")
+_SUFFIXES = (" province", " city", " (cu)", "(cu)")
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC form with runs of white space folded to one space and trimmed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(text))).strip()
+
+
+def strip_diacritics(text: str) -> str:
+    """'Đắk Nông' -> 'Dak Nong' (đ/Đ → d/D; every combining mark removed)."""
+    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
+    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+def name_key(name: str) -> str:
+    """The matching key of a province name: 'TP. Hồ Chí Minh' -> 'hochiminh'."""
+    s = strip_diacritics(nfc(name)).lower()
+    s = re.sub(r"\s*([.\-–—])\s*", r"\1 ", s).strip()
+    changed = True
+    while changed:
+        changed = False
+        for p in _PREFIXES:
+            if s.startswith(p) and len(s) > len(p):
+                s, changed = s[len(p):].strip(), True
+        for suf in _SUFFIXES:
+            if s.endswith(suf) and len(s) > len(suf):
+                s, changed = s[: -len(suf)].strip(), True
+    return re.sub(r"[\W_]+", "", s)
+
+
+@functools.cache
+def provinces() -> pd.DataFrame:
+    """All provinces 2005–2025 before the merger: the 63 plus Hà Tây.
+
+    Columns: code (str, "01"), name, full_name, name_en, type, region_6, region_6_en,
+    region_8, valid_from, valid_to, unit_2025_code, unit_2025_name, merged_2025.
+    """
+    raw = pd.read_csv(paths.RAW / "admin_units" / "provinces_63.csv", dtype=str, keep_default_na=False)
+    hist = pd.read_csv(paths.REFERENCE / "provinces_historical.csv", dtype=str, keep_default_na=False)
+    regions = pd.read_csv(paths.REFERENCE / "regions_6.csv", dtype=str)
+    merger = merger_2025()
+    df = pd.DataFrame({
+        "code": raw["code"], "name": raw["name"], "full_name": raw["full_name"],
+        "name_en": raw["name_en"], "type": raw["type_level"],
+        "region_6": raw["region_6_socioeconomic"], "region_8": raw["region_8_geographic_name"],
+        "valid_from": "", "valid_to": "",
+    })
+    h = pd.DataFrame({
+        "code": hist["code"], "name": hist["name"], "full_name": hist["full_name"],
+        "name_en": hist["name_en"], "type": hist["type_level"],
+        "region_6": hist["region_6_socioeconomic"], "region_8": "",
+        "valid_from": hist["valid_from"], "valid_to": hist["valid_to"],
+    })
+    df = pd.concat([df, h], ignore_index=True)
+    for col in ("name", "full_name", "region_6", "region_8"):
+        df[col] = df[col].map(nfc)
+    df = df.merge(regions.rename(columns={"region_6_socioeconomic": "region_6"}), on="region_6", how="left")
+    m = merger.set_index("old_code")
+    df["unit_2025_code"] = df["code"].map(m["unit_code"])
+    df["unit_2025_name"] = df["code"].map(m["unit_name"])
+    df["merged_2025"] = df["code"].map(m["merged"])
+    bad = df[df["region_6_en"].isna()]
+    if len(bad):
+        raise ValueError(f"region without an English name in data/reference/regions_6.csv: {sorted(set(bad.region_6))}")
+    return df.sort_values("code", kind="stable").reset_index(drop=True)
+
+
+def provinces_63() -> pd.DataFrame:
+    """The 63 provinces of 2008–2025 (Hà Tây excluded)."""
+    df = provinces()
+    return df[df["valid_to"] == ""].reset_index(drop=True)
+
+
+@functools.cache
+def merger_2025() -> pd.DataFrame:
+    """The 63 → 34 map: old_code, old_name, unit_code, unit_name, merged (bool), seat."""
+    raw = pd.read_csv(paths.RAW / "admin_units" / "merger_2025.csv", dtype=str, keep_default_na=False)
+    df = pd.DataFrame({
+        "old_code": raw["old_province_code"].str.zfill(2),
+        "old_name": raw["old_province"].map(nfc),
+        "unit_code": raw["new_unit_code_QD19_2025"].str.zfill(2),
+        "unit_name": raw["new_unit"].map(nfc),
+        "merged": raw["merged"].eq("yes"),
+        "seat": raw["kept_name_or_seat"].map(nfc),
+        "source_url": raw["source_url"],
+    })
+    return df.sort_values(["unit_code", "old_code"]).reset_index(drop=True)
+
+
+def units_2025() -> pd.DataFrame:
+    """The 34 provincial units from 1 July 2025: unit_code, unit_name, name (short), n_constituents."""
+    m = merger_2025()
+    g = m.groupby(["unit_code", "unit_name"], as_index=False).agg(n_constituents=("old_code", "size"))
+    g["name"] = g["unit_name"].map(_short_name)
+    return g.sort_values("unit_code").reset_index(drop=True)
+
+
+def _short_name(full: str) -> str:
+    return re.sub(r"^(Thành phố|Tỉnh)\s+", "", full)
+
+
+@functools.cache
+def _lookup() -> tuple[dict[str, str], dict[str, str]]:
+    """key -> code for pre-2025 provinces, and key -> display name (for suggestions)."""
+    keys: dict[str, str] = {}
+    display: dict[str, str] = {}
+
+    def add(name: str, code: str, origin: str) -> None:
+        k = name_key(name)
+        if not k:
+            return
+        if k in keys and keys[k] != code:
+            raise ValueError(f"{origin}: spelling {name!r} maps to {code} but already to {keys[k]}")
+        keys[k] = code
+        display.setdefault(k, nfc(name))
+
+    for row in provinces().itertuples():
+        for n in (row.name, row.full_name, row.name_en):
+            add(n, row.code, "registry")
+    aliases = pd.read_csv(paths.REFERENCE / "province_aliases.csv", dtype=str, keep_default_na=False)
+    for row in aliases.itertuples():
+        add(row.alias, row.code.zfill(2), "data/reference/province_aliases.csv")
+    return keys, display
+
+
+def to_code(name: str) -> str:
+    """Official code (2-character string) of a province as it was before the 2025 merger.
+
+    >>> to_code("Đắk Nông")
+    '67'
+
+    Raises UnknownProvinceError (with the closest known names) for anything not in the
+    registry or the crosswalk; summary rows like "Median" are never matched.
+    """
+    if name is None or (isinstance(name, float) and name != name):
+        raise UnknownProvinceError(str(name), [])
+    keys, display = _lookup()
+    k = name_key(name)
+    if k in keys:
+        return keys[k]
+    close = difflib.get_close_matches(k, list(keys), n=5, cutoff=0.6)
+    raise UnknownProvinceError(nfc(name), [display[c] for c in close])
+
+
+def is_province(name: str) -> bool:
+    """True when `name` resolves through the crosswalk."""
+    try:
+        to_code(name)
+        return True
+    except UnknownProvinceError:
+        return False
+
+
+@functools.cache
+def _unit_lookup() -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for row in units_2025().itertuples():
+        for n in (row.unit_name, row.name):
+            keys[name_key(n)] = row.unit_code
+    return keys
+
+
+def to_unit_code(name: str) -> str:
+    """Code of one of the 34 units of 2025 from its name ('Tỉnh Lâm Đồng' -> '68')."""
+    keys = _unit_lookup()
+    k = name_key(name)
+    if k in keys:
+        return keys[k]
+    close = difflib.get_close_matches(k, list(keys), n=5, cutoff=0.6)
+    names = dict(zip(units_2025()["unit_code"], units_2025()["name"]))
+    raise UnknownProvinceError(nfc(name), [names[keys[c]] for c in close])
+
+
+def unit_2025_of(code: str) -> str:
+    """The 2025 unit a pre-2025 province belongs to ('67' Đắk Nông -> '68' Lâm Đồng)."""
+    m = merger_2025().set_index("old_code")["unit_code"]
+    if code == "28":  # Hà Tây was part of Hà Nội from 2008
+        return "01"
+    if code not in m.index:
+        raise UnknownProvinceError(code, [])
+    return m[code]
+
+
+def name_of(code: str) -> str:
+    """Short Vietnamese name of a pre-2025 province code ('67' -> 'Đắk Nông')."""
+    s = provinces().set_index("code")["name"]
+    if code not in s.index:
+        raise UnknownProvinceError(code, [])
+    return s[code]
+
+
+def name_en_of(code: str) -> str:
+    """English name without diacritics ('67' -> 'Dak Nong')."""
+    return provinces().set_index("code").loc[code, "name_en"]
+
+
+def region_of(code: str) -> str:
+    """Socio-economic region (6 regions) of a province code."""
+    return provinces().set_index("code").loc[code, "region_6"]
