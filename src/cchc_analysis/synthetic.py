@@ -9,7 +9,7 @@ returns carries ``attrs["synthetic"] = True`` and a ``source`` column holding :d
 Model (all vectorised with numpy; 10 million rows take a few seconds):
 
 * procedures: 1000 provincial-, 250 district- and 120 commune-level procedure codes shaped like
-  national database codes ("1.00xxxx"/"2.00xxxx"); popularity within a level is Zipf-like
+  national database codes ("1.00xxxx"/"2.00xxxx", drawn at random); popularity within a level is Zipf-like
   (weight ∝ 1/rank^1.1); each procedure has a legal deadline of 3, 5, 7, 10, 12, 15 or 20 working days;
 * level of a dossier: tinh 60 %, huyen 25 %, xa 15 %;
 * channel (online/direct/postal): 55/38/7 % at tinh, 40/55/5 % at huyen, 25/73/2 % at xa;
@@ -59,7 +59,6 @@ def _procedure_pool(rng: np.random.Generator) -> tuple[list[np.ndarray], list[np
     numbers = rng.choice(10_000, size=total, replace=False)
     prefixes = rng.choice(np.array(["1.00", "2.00"]), size=total, p=[0.7, 0.3])
     codes = np.char.add(prefixes.astype(str), np.char.zfill(numbers.astype(str), 4))
-    codes = np.char.add(codes, np.char.zfill(rng.integers(0, 100, total).astype(str), 2))
     deadlines = rng.choice(_DEADLINES, size=total, p=_DEADLINE_P)
     out_codes, out_p, out_deadlines, start = [], [], [], 0
     for size in _PROCEDURES_PER_LEVEL:

@@ -34,6 +34,7 @@ from cchc_analysis.provinces import to_code
 from cchc_analysis.sources.base import SCORE_COLUMNS, conform
 
 SOURCE_URL = "https://pcivietnam.vn"
+WORKBOOK_DIR = Path("pci") / "vcci_excel"
 FILE_PATTERN = re.compile(r"^PCI_(\d{4})\.xlsx?$", re.IGNORECASE)
 
 
@@ -125,8 +126,14 @@ def read_pci_workbook(path: Path, year: int) -> pd.DataFrame:
 
 
 def read_all(raw_dir: Path) -> pd.DataFrame:
-    """Read every PCI_<year>.xls|xlsx in raw_dir (e.g. data/raw/pci/vcci_excel), years ascending."""
+    """Read every PCI_<year>.xls|xlsx, years ascending.
+
+    raw_dir is data/raw (the workbooks are then read from its pci/vcci_excel folder) or that
+    folder itself.
+    """
     raw_dir = Path(raw_dir)
+    if (raw_dir / WORKBOOK_DIR).is_dir():
+        raw_dir = raw_dir / WORKBOOK_DIR
     found = sorted((int(m.group(1)), p) for p in raw_dir.iterdir()
                    if (m := FILE_PATTERN.match(p.name)))
     years = [y for y, _ in found]

@@ -230,9 +230,15 @@ def _check_same(main: pd.DataFrame, copy: pd.DataFrame, copy_file: str) -> None:
                               f"({r['source_locator']})")
 
 
-def read_tables(raw_dir: Path | str = PCI_DIR) -> pd.DataFrame:
-    """Scores of the 2020 (full), 2021 and 2022 (partial) tables in `raw_dir` (data/raw/pci)."""
+def _pci_dir(raw_dir: Path | str) -> Path:
+    """The folder holding the PCI files: `raw_dir` itself or its pci/ folder (raw_dir = data/raw)."""
     raw_dir = Path(raw_dir)
+    return raw_dir / "pci" if (raw_dir / "pci").is_dir() else raw_dir
+
+
+def read_tables(raw_dir: Path | str = PCI_DIR) -> pd.DataFrame:
+    """Scores of the 2020 (full), 2021 and 2022 (partial) tables in `raw_dir` (data/raw or data/raw/pci)."""
+    raw_dir = _pci_dir(raw_dir)
     labels = label_map()
     frames = {name: _read_table(raw_dir / name, year, cov, labels) for name, year, cov in TABLES}
     years = {name: (year, cov) for name, year, cov in TABLES}
@@ -282,12 +288,12 @@ def _profile_rows(path: Path) -> dict[str, pd.DataFrame]:
         group[ind] = (parsed, n, rec["source_url"])
     out: dict[str, list[dict]] = {"VN": [], "EN": []}
     for (template, year, code), group in sorted(cells.items()):
-        rank, rank_row, _ = group.pop("rank", (None, None, None))
+        rank, rank_row, rank_url = group.pop("rank", (None, None, None))
         if "overall" not in group and rank is not None:
-            group["overall"] = (None, rank_row, next(iter(group.values()))[2] if group else "")
+            group["overall"] = (None, rank_row, rank_url)
         for ind, (value, n, url) in sorted(group.items()):
             headline = ind == "overall"
-            loc = f"row {n}" + (f" (rank: row {rank_row})" if headline and rank_row else "")
+            loc = f"row {n}" + (f" (rank: row {rank_row})" if headline and rank_row not in (None, n) else "")
             out[template].append(_score_row(year, code, ind, value, rank if headline else None, None,
                                             "partial", file, loc, url))
     return {t: _scores_frame(rows) for t, rows in out.items()}
@@ -491,9 +497,9 @@ def read_news(path: Path | str = PCI_DIR / NEWS_FILE,
 # ---------------------------------------------------------------------------
 
 def read_all(raw_dir: Path | str = PCI_DIR) -> dict[str, pd.DataFrame]:
-    """Tables, profiles and news of `raw_dir` (data/raw/pci) merged by source priority:
+    """Tables, profiles and news of `raw_dir` (data/raw or data/raw/pci) merged by source priority:
     dict(scores=one row per (year, province, indicator), facts=news facts, conflicts=...)."""
-    raw_dir = Path(raw_dir)
+    raw_dir = _pci_dir(raw_dir)
     tables = read_tables(raw_dir)
     profiles = _profile_rows(raw_dir / PROFILES_FILE)
     facts, news, rank_only = _news_rows(raw_dir / NEWS_FILE)
