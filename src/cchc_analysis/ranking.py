@@ -3,8 +3,11 @@
 Conventions
 -----------
 * Rank 1 is the best (highest value). Ranks are *competition* ranks ("1, 2, 2, 4").
-* Ties are judged at the published precision: values are rounded to ``PRECISION[index_id]``
-  decimals before ranking (PCI, PAPI, PAR and SIPAS tables are printed with 2 decimals).
+* Ties are judged at the precision the publisher ranks by: ``PRECISION[index_id]`` decimals
+  (None = as stored). VCCI ranks PCI by the unrounded score — provinces equal at 2 decimals get
+  distinct printed ranks, ordered by the full value (checked for 2005–2019; 2011 stores only 2
+  decimals, so its one printed tie-break, Bình Thuận 40 / Hà Giang 41, cannot be reproduced).
+  PAPI workbooks carry full precision too; PAR and SIPAS are published with 2 decimals.
 * A rank is computed only for a *full* year (coverage == "full"): ranking a partial list
   (a top-21 page, a handful of news reports) would invent positions. Partial years keep
   their published ranks only.
@@ -17,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-PRECISION = {"pci": 2, "papi": 2, "par": 2, "sipas": 2}
+PRECISION: dict[str, int | None] = {"pci": None, "papi": None, "par": 2, "sipas": 2}
 GROUP = ["index_id", "year", "indicator"]
 
 
@@ -39,7 +42,7 @@ def rank_scores(scores: pd.DataFrame) -> pd.DataFrame:
     df["n_ranked"] = df.groupby(GROUP)["value"].transform("count").astype("Int64")
     full = df["coverage"].eq("full")
     for (idx, _y, _i), part in df[full].groupby(GROUP):
-        df.loc[part.index, "computed_rank"] = competition_rank(part["value"], PRECISION.get(idx, 2))
+        df.loc[part.index, "computed_rank"] = competition_rank(part["value"], PRECISION.get(idx))
     df["rank"] = df["published_rank"].fillna(df["computed_rank"]).astype("Int64")
     df["rank_source"] = np.where(df["published_rank"].notna(), "published",
                                  np.where(df["computed_rank"].notna(), "computed", "none"))

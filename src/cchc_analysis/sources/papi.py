@@ -355,7 +355,7 @@ def _read_tall(path: Path, sheet: str, year: int, labels: dict[str, str] | None,
                 raise SourceError(file, f"row {label!r} has no counterpart in the compiled {year} sheet",
                                   sheet=sheet, row=r + 1, column="A")
             rows[r] = layout[key]
-    expected = set(labels or {}).__len__() + (len(layout) if layout else 0)
+    expected = len(labels or {}) + len(layout or {})
     if len(rows) != expected or len(set(rows.values())) != len(rows):
         raise SourceError(file, f"expected {expected} distinct indicator rows, found {sorted(rows.values())}",
                           sheet=sheet)
@@ -503,6 +503,7 @@ def _read_full_2019(path: Path) -> list[dict]:
 
 
 def _ref(df: pd.DataFrame) -> pd.Series:
+    """'file#locator' of each row."""
     return df["source_file"] + "#" + df["source_locator"]
 
 
@@ -532,7 +533,6 @@ def read_year_workbooks(official_dir: Path | str, *, dimension_sheets: bool = Fa
     compiled, layouts = _read_compiled(d / COMPILED_FILE)
     primary = pd.concat([compiled, read_aggregates_2018_2019(d)], ignore_index=True)
     other = year_workbook_values(d, dimension_sheets=dimension_sheets, layouts=layouts)
-    # each year's primary values must also be present in the other workbooks' main tables
     return compare(primary, other, "per-year workbook vs compiled workbook", CROSS_CHECK_TOLERANCE)
 
 

@@ -428,8 +428,10 @@ def parse_rank_mention(text: str) -> tuple[int | None, int | None, str]:
     for pattern, language in _FOREIGN_RANKS:
         m = pattern.fullmatch(s)
         if m:
-            of = int(m.group(2)) if m.lastindex and m.lastindex >= 2 and m.group(2) else None
-            return int(m.group(1)), of, f"rank written in {language}"
+            rank, of = int(m.group(1)), (int(m.group(2)) if m.lastindex and m.lastindex >= 2 and m.group(2) else None)
+            if rank < 1 or (of is not None and rank > of):
+                raise ParseError(f"{s!r}: rank {rank} outside 1..{of}")
+            return rank, of, f"rank written in {language}"
     parsed = vn.parse_rank(s)
     if parsed is None:
         raise ParseError(f"{s!r} is not a rank")

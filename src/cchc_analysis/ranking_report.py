@@ -1,0 +1,315 @@
+"""The ranking-trend report: every section the notebook shows, as library calls.
+
+The notebook is a parameters cell plus one call per section; each call displays its
+commentary (Vietnamese with English), figure and table, and saves the key table as CSV.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import compare, plots, ranking
+from .data import load
+from .params import as_indices, as_int, as_province, as_year, safe_dir
+from .provinces import provinces
+from .reporting import (INDEX_NAMES, esc, num_en, num_vi, ordinal_en, save_table, show_fig, show_md,
+                        show_table)
+
+
+def available_years() -> list[int]:
+    """Years with any score."""
+    return sorted(int(y) for y in load("scores")["year"].unique())
+
+
+@dataclass
+class Context:
+    year: int
+    province: str
+    indices: list[str]
+    window: int
+    output_dir: Path
+    scores: pd.DataFrame
+    ranked: pd.DataFrame
+    changed: pd.DataFrame
+    indicators: pd.DataFrame
+    names: dict[str, str]
+    names_en: dict[str, str]
+
+    @property
+    def focal(self) -> str:
+        return self.names[self.province]
+
+    def year_rows(self, index_id: str, indicator: str = "overall", year: int | None = None) -> pd.DataFrame:
+        c = self.changed
+        return c[(c.index_id == index_id) & (c.year == (year or self.year)) & (c.indicator == indicator)]
+
+    def is_full(self, index_id: str, year: int | None = None) -> bool:
+        d = self.year_rows(index_id, year=year)
+        return bool(len(d)) and (d.coverage == "full").any()
+
+    def ind_name(self, index_id: str, indicator: str) -> tuple[str, str]:
+        r = self.indicators[(self.indicators.index_id == index_id) & (self.indicators.indicator == indicator)]
+        if r.empty:
+            return indicator, indicator
+        r = r.iloc[0]
+        return (r.name_vi if isinstance(r.name_vi, str) else indicator), (r.name_en if isinstance(r.name_en, str) else indicator)
+
+
+def setup(year, province="67", indices=None, window=5, output_dir=None) -> Context:
+    """Validate the parameters (clear messages, no tracebacks needed) and load the data."""
+    plots.style()
+    scores = load("scores")
+    year = as_year(year, sorted(int(y) for y in scores["year"].unique()))
+    province = as_province(province)
+    window = as_int("window", window, 1, 20)
+    have = sorted(scores[scores.year == year].index_id.unique(), key=["pci", "papi", "par", "sipas"].index)
+    indices = as_indices(indices, have)
+    out = safe_dir(output_dir, Path("reports") / str(year) / "ranking_trends")
+    indicators = load("indicators")
+    ranked = ranking.rank_scores(scores)
+    changed = ranking.changes(ranked, indicators)
+    p = provinces()
+    return Context(year, province, indices, window, out, scores, ranked, changed, indicators,
+                   dict(zip(p.code, p.name)), dict(zip(p.code, p.name_en)))
+
+
+def _label(ctx: Context, code: str) -> str:
+    return ctx.names.get(code, code)
+
+
+def coverage_note(ctx: Context) -> pd.DataFrame:
+    """Which indices have data this year, for how many provinces, full or partial — said plainly."""
+    rows = []
+    for idx in ["pci", "papi", "par", "sipas"]:
+        d = ctx.year_rows(idx)
+        n_val = int(d.value.notna().sum())
+        n_rank = int(d["rank"].notna().sum())
+        full = ctx.is_full(idx)
+        present = set(d.province_code)
+        expected = set(provinces().code[provinces().valid_to == ""]) if ctx.year >= 2008 else set(provinces().code)
+        missing = sorted(expected - present) if full else []
+        rows.append({"index": idx.upper(), "provinces_with_score": n_val, "provinces_with_rank": n_rank,
+                     "coverage": "đầy đủ / full" if full else ("một phần / partial" if len(d) else "không có / none"),
+                     "missing_provinces": ", ".join(_label(ctx, c) for c in missing)})
+    cov = pd.DataFrame(rows)
+    save_table(cov, ctx.output_dir, "coverage")
+    lines = [f"**Độ phủ dữ liệu năm {ctx.year} / Data coverage {ctx.year}**", ""]
+    for r in cov.itertuples():
+        if r.coverage.startswith("không"):
+            lines.append(f"- {r.index}: không có dữ liệu năm {ctx.year} / no data for {ctx.year}.")
+        elif r.coverage.startswith("một phần"):
+            lines.append(f"- {r.index}: **chỉ một phần** — {r.provinces_with_score} tỉnh có điểm, {r.provinces_with_rank} có thứ hạng "
+                         f"(không phải bảng xếp hạng đầy đủ) / **partial** — {r.provinces_with_score} provinces with a score, "
+                         f"{r.provinces_with_rank} with a rank (not a full ranking).")
+        else:
+            miss = f"; thiếu / missing: {esc(r.missing_provinces)}" if r.missing_provinces else ""
+            lines.append(f"- {r.index}: đầy đủ / full — {r.provinces_with_score} tỉnh / provinces{miss}.")
+    show_md("\n".join(lines))
+    return cov
+
+
+def league_table(ctx: Context, index_id: str) -> pd.DataFrame:
+    """Rank, province, score, change vs the previous year, published tier; commentary on the focal province."""
+    d = ctx.year_rows(index_id).copy()
+    d["province"] = d.province_code.map(ctx.names)
+    tab = d.sort_values(["rank", "province_code"], na_position="last")[
+        ["rank", "rank_source", "province_code", "province", "value", "score_change", "rank_change",
+         "published_tier", "coverage", "note", "source_file"]].rename(columns={"value": "score"})
+    save_table(tab, ctx.output_dir, f"league_{index_id}")
+    vi_name, en_name = INDEX_NAMES[index_id]
+    show_md(f"### {esc(vi_name)} {ctx.year}\n*{esc(en_name)}*\n\n{esc(commentary_rank(ctx, index_id))}")
+    show_table(tab.drop(columns=["source_file", "coverage"]))
+    return tab
+
+
+def commentary_rank(ctx: Context, index_id: str, indicator: str = "overall") -> str:
+    """One sentence (vi / en) on the focal province's position and change."""
+    d = ctx.year_rows(index_id, indicator)
+    f = d[d.province_code == ctx.province]
+    name, name_en = ctx.focal, ctx.names_en[ctx.province]
+    up = index_id.upper()
+    if f.empty:
+        return (f"{name} không có dữ liệu {up} năm {ctx.year}. / {name_en} has no {up} data for {ctx.year}.")
+    r = f.iloc[0]
+    of = int(r.n_ranked) if r.coverage == "full" else None
+    rank_txt_vi = f"xếp thứ {int(r['rank'])}" + (f"/{of}" if of else "") if pd.notna(r["rank"]) else "chưa có thứ hạng"
+    rank_txt_en = f"ranked {ordinal_en(r['rank'])}" + (f" of {of}" if of else "") if pd.notna(r["rank"]) else "has no rank"
+    val_vi = f" ({num_vi(r.value)} điểm)" if pd.notna(r.value) else ""
+    val_en = f" ({num_en(r.value)} points)" if pd.notna(r.value) else ""
+    ch_vi = ch_en = ""
+    if pd.notna(r.rank_change):
+        k = int(r.rank_change)
+        if k > 0:
+            ch_vi, ch_en = f", tăng {k} bậc so với {int(r.prev_year)}", f", up {k} places from {int(r.prev_year)}"
+        elif k < 0:
+            ch_vi, ch_en = f", giảm {-k} bậc so với {int(r.prev_year)}", f", down {-k} places from {int(r.prev_year)}"
+        else:
+            ch_vi, ch_en = f", giữ nguyên thứ hạng so với {int(r.prev_year)}", f", unchanged from {int(r.prev_year)}"
+    elif isinstance(r.note, str) and r.note.startswith("not comparable"):
+        ch_vi, ch_en = " (không so sánh được với năm trước do thay đổi phương pháp)", f" ({r.note})"
+    partial_vi = " — dữ liệu năm này chỉ một phần" if r.coverage == "partial" else ""
+    partial_en = " — partial data this year" if r.coverage == "partial" else ""
+    return (f"{name} {rank_txt_vi} về {up} {ctx.year}{val_vi}{ch_vi}{partial_vi}. / "
+            f"{name_en} {rank_txt_en} in {up} {ctx.year}{val_en}{ch_en}{partial_en}.")
+
+
+def distribution(ctx: Context, index_id: str) -> None:
+    d = ctx.year_rows(index_id)
+    if d.value.notna().sum() < 5:
+        show_md(f"*{index_id.upper()} {ctx.year}: quá ít tỉnh có điểm để vẽ phân bố / too few provinces with a score for a distribution.*")
+        return
+    f = d[d.province_code == ctx.province].value
+    fv = float(f.iloc[0]) if len(f) and pd.notna(f.iloc[0]) else None
+    show_fig(plots.distribution(d.value, fv, ctx.focal, f"Phân bố điểm {index_id.upper()} {ctx.year}",
+                                f"Distribution of {index_id.upper()} scores" + (" (partial)" if not ctx.is_full(index_id) else ""),
+                                "Điểm / score"))
+    med = d.value.median()
+    if fv is not None:
+        above = (d.value > fv).sum()
+        show_md(esc(f"{ctx.focal}: {num_vi(fv)} điểm, trung vị {num_vi(med)}; {above} tỉnh cao hơn. / "
+                    f"{ctx.names_en[ctx.province]}: {num_en(fv)} points, median {num_en(med)}; {above} provinces higher."))
+
+
+def bump(ctx: Context, index_id: str) -> pd.DataFrame:
+    """Ranks over the window (full years only), focal province and its region's peers in colour."""
+    r = ctx.ranked
+    years = list(range(ctx.year - ctx.window + 1, ctx.year + 1))
+    d = r[(r.index_id == index_id) & (r.indicator == "overall") & r.year.isin(years) & r["rank"].notna()
+          & (r.coverage == "full")][["year", "province_code", "rank"]]
+    save_table(d.sort_values(["year", "rank"]), ctx.output_dir, f"ranks_window_{index_id}")
+    if d.year.nunique() < 2:
+        show_md(f"*{index_id.upper()}: cần ít nhất hai năm đầy đủ trong cửa sổ {years[0]}–{years[-1]} để vẽ biểu đồ thứ hạng / "
+                f"at least two full years are needed in {years[0]}–{years[-1]} for a rank chart.*")
+        return d
+    region = provinces().set_index("code").region_6
+    peers = [c for c in region.index if region[c] == region.get(ctx.province) and c != ctx.province]
+    peers = [p for p in peers if p in set(d.province_code)]
+    show_fig(plots.bump_chart(d, ctx.province, peers, ctx.names,
+                              f"Thứ hạng {index_id.upper()} {d.year.min()}–{d.year.max()}: {ctx.focal} và các tỉnh cùng vùng",
+                              f"{index_id.upper()} ranks: {ctx.names_en[ctx.province]}, its regional peers, top and bottom"))
+    return d
+
+
+def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
+    m = ranking.movers(ctx.changed, index_id, ctx.year, n=n)
+    rows = []
+    for kind, df in m.items():
+        for r in df.itertuples():
+            rows.append({"kind": kind, "province_code": r.province_code, "province": ctx.names[r.province_code],
+                         "rank": r.rank, "prev_rank": r.prev_rank, "rank_change": r.rank_change,
+                         "score_change": r.score_change})
+    tab = pd.DataFrame(rows, columns=["kind", "province_code", "province", "rank", "prev_rank", "rank_change", "score_change"])
+    save_table(tab, ctx.output_dir, f"movers_{index_id}")
+    if tab.empty:
+        note = ctx.year_rows(index_id).note.dropna()
+        why = note.iloc[0] if len(note) else "no comparable previous year"
+        show_md(esc(f"{index_id.upper()} {ctx.year}: không tính được thay đổi thứ hạng / no rank changes ({why})."))
+        return tab
+    top = tab[tab.kind == "risers"].head(1)
+    if len(top):
+        t = top.iloc[0]
+        show_md(esc(f"Tăng mạnh nhất: {t.province} (+{int(t.rank_change)} bậc, lên thứ {int(t['rank'])}). / "
+                    f"Biggest riser: {ctx.names_en[t.province_code]} (up {int(t.rank_change)} places to {ordinal_en(t['rank'])})."))
+    show_table(tab)
+    return tab
+
+
+def components_heatmap(ctx: Context, index_id: str) -> pd.DataFrame:
+    """Provinces × sub-indices/dimensions for the year (all province labels shown)."""
+    s = ctx.scores
+    d = s[(s.index_id == index_id) & (s.year == ctx.year) & (s.indicator != "overall") & s.value.notna()]
+    subs = [i for i in d.indicator.unique() if not i.startswith(("overall", "unweighted")) and i.count("_") >= 1]
+    cat = ctx.indicators[ctx.indicators.index_id == index_id].set_index("indicator")
+    # dimensions / sub-indices only (sub-dimensions like d1_1_* are left to the tables)
+    subs = [i for i in subs if not (index_id == "papi" and len(i.split("_")) > 1 and i.split("_")[1].isdigit())]
+    if not subs or d.province_code.nunique() < 2:
+        show_md(f"*{index_id.upper()} {ctx.year}: không có chỉ số thành phần / no sub-index scores this year.*")
+        return pd.DataFrame()
+    m = d[d.indicator.isin(subs)].pivot_table(index="province_code", columns="indicator", values="value")
+    overall = ctx.year_rows(index_id).set_index("province_code")["value"]
+    m = m.loc[overall.reindex(m.index).sort_values(ascending=False).index]
+    cols = sorted(m.columns, key=lambda c: list(cat.index).index(c) if c in cat.index else 99)
+    m = m[cols]
+    tab = m.reset_index()
+    save_table(tab, ctx.output_dir, f"components_{index_id}")
+    m.index = [ctx.names[c] for c in m.index]
+    m.columns = [ctx.ind_name(index_id, c)[1] for c in m.columns]
+    show_fig(plots.heatmap(m, f"Chỉ số thành phần {index_id.upper()} {ctx.year}",
+                           f"{index_id.upper()} sub-indices by province (sorted by headline score)", focal_label=ctx.focal))
+    return tab
+
+
+def regions(ctx: Context, index_id: str) -> pd.DataFrame:
+    tab = compare.regional_summary(ctx.scores, index_id, ctx.year)
+    save_table(tab, ctx.output_dir, f"regions_{index_id}")
+    if tab.empty or tab["count"].sum() == 0:
+        show_md(f"*{index_id.upper()} {ctx.year}: không có điểm / no scores.*")
+        return tab
+    region = provinces().set_index("code").region_6.get(ctx.province)
+    reg = tab[tab.region_6 != "Cả nước"]
+    if not ctx.is_full(index_id):
+        show_md(f"*{index_id.upper()} {ctx.year}: dữ liệu một phần — trung bình vùng chỉ tính trên các tỉnh có số liệu / "
+                "partial data — regional means cover only the provinces reported.*")
+    show_fig(plots.bars([f"{a} ({int(n)})" for a, n in zip(reg.region_6, reg["count"])], list(reg["mean"]),
+                        f"Điểm trung bình theo vùng {index_id.upper()} {ctx.year}",
+                        f"Mean {index_id.upper()} score by socio-economic region (n), bar = min–max",
+                        "Điểm / score", highlight=next((f"{a} ({int(n)})" for a, n in zip(reg.region_6, reg["count"]) if a == region), None),
+                        errors=(list(reg["min"]), list(reg["max"]))))
+    show_table(tab)
+    return tab
+
+
+def correlations(ctx: Context) -> pd.DataFrame:
+    """Spearman rank correlation between the indices' headline scores this year (with n)."""
+    measures = [(i, "overall") for i in ctx.indices]
+    if len(measures) < 2:
+        show_md(f"*Năm {ctx.year} chỉ có một chỉ số / only one index this year: no cross-index correlation.*")
+        return pd.DataFrame()
+    corr, n = compare.correlation_matrix(ctx.scores, ctx.year, measures)
+    rows = []
+    for a in corr.index:
+        for b in corr.columns:
+            if a < b:
+                r = compare.rank_correlation(ctx.scores, ctx.year, tuple(a.split(":")), tuple(b.split(":")))
+                rows.append({"a": a, "b": b, **r})
+    tab = pd.DataFrame(rows)
+    save_table(tab, ctx.output_dir, "rank_correlations")
+    lab = {c: f"{c.split(':')[0].upper()}" for c in corr.columns}
+    show_fig(plots.heatmap(corr.rename(index=lab, columns=lab), f"Tương quan thứ hạng giữa các chỉ số {ctx.year}",
+                           "Spearman rank correlation between indices (over provinces both cover)",
+                           cmap="coolwarm", fmt=".2f", annot=True, center=0, vmin=-1, vmax=1))
+    show_table(tab)
+    return tab
+
+
+def spotlight(ctx: Context) -> pd.DataFrame:
+    """The focal province: ranks across indices over time, its components this year, its targets."""
+    from . import targets
+
+    r = ctx.ranked
+    d = r[(r.province_code == ctx.province) & (r.indicator == "overall") & r["rank"].notna()
+          & r.year.between(ctx.year - ctx.window + 1, ctx.year)].copy()
+    d["index"] = d.index_id.str.upper()
+    tab = d[["index", "year", "value", "rank", "rank_source", "coverage"]].sort_values(["index", "year"])
+    save_table(tab, ctx.output_dir, "spotlight_ranks")
+    if len(tab):
+        show_fig(plots.lines(tab, "year", "rank", "index", f"{ctx.focal}: thứ hạng qua các năm",
+                             f"{ctx.names_en[ctx.province]}: rank in each index over time (1 = best)", "Thứ hạng / rank", invert=True))
+        show_table(tab)
+    else:
+        show_md(esc(f"{ctx.focal} không có thứ hạng trong giai đoạn này / no ranks in this window."))
+    comp = r[(r.province_code == ctx.province) & (r.year == ctx.year) & (r.indicator != "overall")]
+    comp = comp.assign(name_en=[ctx.ind_name(i, k)[1] for i, k in zip(comp.index_id, comp.indicator)])[
+        ["index_id", "indicator", "name_en", "value", "rank", "rank_source"]]
+    save_table(comp, ctx.output_dir, "spotlight_components")
+    if len(comp):
+        show_md(f"**Chỉ số thành phần của {esc(ctx.focal)} năm {ctx.year} / components**")
+        show_table(comp)
+    gaps = targets.target_gaps(ctx.ranked, ctx.province, as_of=ctx.year)
+    save_table(gaps, ctx.output_dir, "targets")
+    if len(gaps):
+        show_md(f"**Mục tiêu đã công bố của {esc(ctx.focal)} / stated targets**")
+        show_table(gaps)
+    return tab

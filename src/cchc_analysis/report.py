@@ -1,0 +1,228 @@
+"""Run every report notebook for every year: papermill (project kernel), content-hash cache,
+bounded parallelism with one progress bar, in-process HTML export, site index."""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import html
+import json
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+from .atomic import atomic_path, atomic_write_text
+from .params import ParameterError, check_names
+
+KERNEL = "cchc-analysis"
+NOTEBOOKS = ["ranking_trends", "procedure_simplification"]
+TITLES = {"ranking_trends": "Xếp hạng và xu hướng / Ranking trends",
+          "procedure_simplification": "Đơn giản hoá thủ tục hành chính / Procedure simplification"}
+
+
+@dataclass
+class Job:
+    notebook: str
+    year: int
+    parameters: dict
+    out_dir: Path
+    timeout: int
+    digest: str = ""
+    status: str = "pending"  # ok | cached | failed
+    error: str = ""
+    seconds: float = 0.0
+    html: Path | None = None
+    tables: list[str] = field(default_factory=list)
+
+    @property
+    def executed(self) -> Path:
+        return self.out_dir / "_executed" / f"{self.notebook}_{self.year}.ipynb"
+
+    @property
+    def html_path(self) -> Path:
+        return self.out_dir / str(self.year) / f"{self.notebook}.html"
+
+    @property
+    def stamp(self) -> Path:
+        return self.out_dir / "_executed" / f"{self.notebook}_{self.year}.json"
+
+
+def years_for(notebook: str) -> list[int]:
+    """Years a notebook has data for (from the processed tables)."""
+    if notebook == "ranking_trends":
+        from .ranking_report import available_years
+    elif notebook == "procedure_simplification":
+        from .procedure_report import available_years
+    else:
+        raise ParameterError(f"unknown notebook {notebook!r}; notebooks: {', '.join(NOTEBOOKS)}")
+    return available_years()
+
+
+def code_digest() -> str:
+    """Hash of the library code and the processed data stamp (what a report depends on)."""
+    h = hashlib.sha256()
+    for p in sorted((paths.ROOT / "src" / "cchc_analysis").rglob("*.py")):
+        h.update(p.read_bytes())
+    stamp = paths.PROCESSED / ".build.json"
+    h.update(stamp.read_bytes() if stamp.exists() else b"no data")
+    return h.hexdigest()
+
+
+def job_digest(job: Job, base: str) -> str:
+    h = hashlib.sha256(base.encode())
+    h.update((paths.NOTEBOOKS / f"{job.notebook}.ipynb").read_bytes())
+    h.update(json.dumps(job.parameters, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _to_html(executed: Path) -> str:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return body
+
+
+def _execute(job: Job) -> Job:
+    """Run one notebook-year in this process (a worker): papermill → executed notebook → HTML."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    t0 = time.perf_counter()
+    job.executed.parent.mkdir(parents=True, exist_ok=True)
+    tmp = job.executed.with_name(f".running-{job.executed.name}")
+    try:
+        papermill.execute_notebook(
+            str(paths.NOTEBOOKS / f"{job.notebook}.ipynb"), str(tmp), parameters=job.parameters,
+            kernel_name=KERNEL, execution_timeout=job.timeout, progress_bar=False, log_output=False,
+            cwd=str(paths.NOTEBOOKS), report_mode=False,
+        )
+        os.replace(tmp, job.executed)
+        atomic_write_text(job.html_path, _to_html(job.executed))
+        job.status = "ok"
+        job.html = job.html_path
+        atomic_write_text(job.stamp, json.dumps({"digest": job.digest, "parameters": job.parameters}, sort_keys=True))
+    except PapermillExecutionError as e:
+        if tmp.exists():
+            os.replace(tmp, job.executed)  # the failed executed notebook is kept
+        job.status = "failed"
+        job.error = f"cell {e.cell_index} (execution count {e.exec_count}): {e.ename}: {e.evalue}".strip()
+        job.stamp.unlink(missing_ok=True)
+    except Exception as e:  # kernel died, timeout, missing kernel …
+        if tmp.exists():
+            os.replace(tmp, job.executed)
+        job.status = "failed"
+        job.error = f"{type(e).__name__}: {e}"
+        job.stamp.unlink(missing_ok=True)
+    job.seconds = time.perf_counter() - t0
+    return job
+
+
+def plan(years: list[int] | None, notebooks: list[str] | None, province: str, out_dir: Path, timeout: int) -> list[Job]:
+    """The notebook-years to run, with parameters checked against each notebook's parameters cell."""
+    from .params import as_province
+
+    province = as_province(province)
+    jobs = []
+    for nb in notebooks or NOTEBOOKS:
+        if nb not in NOTEBOOKS:
+            raise ParameterError(f"unknown notebook {nb!r}; notebooks: {', '.join(NOTEBOOKS)}")
+        have = years_for(nb)
+        for y in sorted(have if years is None else [y for y in years if y in have]):
+            params = {"year": y, "province": province, "output_dir": str(out_dir / str(y) / nb)}
+            check_names(paths.NOTEBOOKS / f"{nb}.ipynb", params)
+            jobs.append(Job(nb, y, params, out_dir, timeout))
+    return jobs
+
+
+def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: Path = paths.REPORTS,
+                force=False, timeout=600, log=print) -> int:
+    """Run the batch; return 0 when every notebook-year succeeded, 1 otherwise."""
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir).resolve()
+    try:
+        todo = plan(years, notebooks, province, out_dir, timeout)
+    except ParameterError as e:
+        log(f"cchc report: error: {e}")
+        return 2
+    if not todo:
+        log("cchc report: nothing to run (no notebook has data for those years)")
+        return 2
+    base = code_digest()
+    run = []
+    for j in todo:
+        j.digest = job_digest(j, base)
+        if not force and j.html_path.exists() and j.stamp.exists() and \
+                json.loads(j.stamp.read_text()).get("digest") == j.digest:
+            j.status, j.html = "cached", j.html_path
+        else:
+            run.append(j)
+    n_jobs = max(1, jobs or os.cpu_count() or 1)
+    if run:
+        ctx = multiprocessing.get_context("forkserver")
+        with cf.ProcessPoolExecutor(max_workers=min(n_jobs, len(run)), mp_context=ctx) as pool, \
+                tqdm(total=len(run), desc="reports", unit="nb", file=sys.stderr, disable=None) as bar:
+            futures = {pool.submit(_execute, j): j for j in run}
+            for f in cf.as_completed(futures):
+                done = f.result()
+                orig = futures[f]
+                orig.__dict__.update(done.__dict__)
+                bar.set_postfix_str(f"{done.notebook} {done.year} {done.status}")
+                bar.update(1)
+    write_index(out_dir, todo)
+    failed = [j for j in todo if j.status == "failed"]
+    cached = sum(j.status == "cached" for j in todo)
+    log(f"reports: {len(todo) - len(failed)} of {len(todo)} notebook-years ok ({cached} unchanged, "
+        f"{len(run)} run) in {time.perf_counter() - t0:.1f} s → {out_dir / 'index.html'}")
+    for j in failed:
+        log(f"  FAILED {j.notebook} {j.year}: {j.error}\n         executed notebook kept: {j.executed}")
+    return 1 if failed else 0
+
+
+def write_index(out_dir: Path, jobs: list[Job]) -> Path:
+    """reports/index.html: every report by year, and the data coverage table."""
+    from .data import coverage
+
+    e = html.escape
+    years = sorted({j.year for j in jobs})
+    by = {(j.notebook, j.year): j for j in jobs}
+    nbs = [n for n in NOTEBOOKS if any(j.notebook == n for j in jobs)]
+    rows = []
+    for y in years:
+        cells = []
+        for n in nbs:
+            j = by.get((n, y))
+            if j is None:
+                cells.append("<td>–</td>")
+            elif j.status in ("ok", "cached"):
+                cells.append(f'<td><a href="{y}/{e(n)}.html">{e(TITLES[n].split(" / ")[0])}</a></td>')
+            else:
+                cells.append(f'<td class="fail">lỗi / failed: {e(j.error[:200])}</td>')
+        rows.append(f"<tr><th>{y}</th>{''.join(cells)}</tr>")
+    cov = coverage()
+    cov_rows = "".join(
+        f"<tr><td>{e(str(r.index_id)).upper()}</td><td>{r.year}</td><td>{r.provinces} / {r.expected}</td>"
+        f"<td>{r.with_overall}</td><td>{r.indicators}</td><td>{'đầy đủ / full' if r.coverage == 'full' else 'một phần / partial'}</td></tr>"
+        for r in cov.itertuples())
+    page = f"""<!DOCTYPE html>
+<html lang="vi"><head><meta charset="utf-8"><title>CCHC analysis — báo cáo / reports</title>
+<style>body{{font-family:"DejaVu Sans",Arial,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;margin:1em 0}}
+td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.fail{{color:#b00}}</style></head><body>
+<h1>Phân tích cải cách hành chính / Public-administration reform analysis</h1>
+<p>Báo cáo theo năm cho tỉnh trọng tâm / reports by year for the focal province. Built by <code>make report</code>.</p>
+<table><tr><th>Năm / year</th>{''.join(f'<th>{e(TITLES[n])}</th>' for n in nbs)}</tr>{''.join(rows)}</table>
+<h2>Độ phủ dữ liệu / Data coverage</h2>
+<p>"một phần / partial" = only some provinces are published for that year: never read it as a full ranking.</p>
+<table><tr><th>Chỉ số / index</th><th>Năm / year</th><th>Tỉnh có dữ liệu / provinces present</th><th>with headline score</th>
+<th>indicators</th><th>bảng / table</th></tr>{cov_rows}</table>
+</body></html>"""
+    path = out_dir / "index.html"
+    atomic_write_text(path, page)
+    return path

@@ -1,0 +1,70 @@
+"""What both report notebooks share: showing escaped text, tables and figures; saving CSV tables."""
+from __future__ import annotations
+
+import html
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+
+from .atomic import atomic_path
+from .vn import format_number
+
+INDEX_NAMES = {
+    "pci": ("PCI – Năng lực cạnh tranh cấp tỉnh", "PCI – Provincial Competitiveness Index"),
+    "papi": ("PAPI – Hiệu quả quản trị và hành chính công", "PAPI – Governance and Public Administration Performance"),
+    "par": ("PAR Index – Chỉ số cải cách hành chính", "PAR Index – Public Administration Reform Index"),
+    "sipas": ("SIPAS – Chỉ số hài lòng", "SIPAS – Satisfaction with Public Administrative Services"),
+}
+
+
+def esc(text) -> str:
+    """HTML-escaped, NFC text: anything from data goes through here before it is shown."""
+    return html.escape(unicodedata.normalize("NFC", str(text)))
+
+
+def show_md(markdown: str) -> None:
+    """Display Markdown (callers escape data-derived parts with `esc`)."""
+    from IPython.display import Markdown, display
+    display(Markdown(markdown))
+
+
+def show_table(df: pd.DataFrame, max_rows: int = 70, floatfmt: int = 2) -> None:
+    """Display a table as escaped HTML without the index."""
+    from IPython.display import HTML, display
+    d = df.head(max_rows).copy()
+    for c in d.columns:
+        if pd.api.types.is_float_dtype(d[c]):
+            d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:.{floatfmt}f}")
+    display(HTML(d.to_html(index=False, escape=True, na_rep="", border=0, classes="dataframe")))
+
+
+def show_fig(fig) -> None:
+    """Display a figure once and close it (keeps pages small)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+    display(fig)
+    plt.close(fig)
+
+
+def save_table(df: pd.DataFrame, output_dir: Path, name: str) -> Path:
+    """Write a key table as CSV (UTF-8, atomically) into the report's output folder."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / f"{name}.csv"
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, lineterminator="\n")
+    return path
+
+
+def ordinal_en(n: int) -> str:
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def num_vi(v: float, decimals: int = 2) -> str:
+    return format_number(v, decimals, "vi")
+
+
+def num_en(v: float, decimals: int = 2) -> str:
+    return format_number(v, decimals, "en")

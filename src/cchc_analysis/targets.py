@@ -1,0 +1,107 @@
+"""Stated targets (data/reference/targets.csv) against the latest values and the trend needed.
+
+Target kinds (``target_unit``):
+* ``rank``    – comparator "<=": e.g. PAR Index rank 40 or better;
+* ``percent`` / ``points`` – comparator ">=": e.g. SIPAS ≥ 90 %;
+* ``tier``    – a published tier/group at least as good as the one named, judged on the
+  ladder of that index (TIER_LADDERS). PAPI groups after 2019 are not published in our
+  sources, so they are computed by PAPI's quartile rule and labelled "computed".
+"""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from . import compare, paths
+
+TIER_LADDERS = {
+    "pci": ["Rất tốt", "Tốt", "Khá", "Trung bình", "Tương đối thấp", "Thấp"],
+    "papi": ["Best Performers", "High Average", "Low Average", "Poor Performers"],
+    "par": ["A", "B", "C", "D"],
+}
+TIER_ALIASES = {
+    "trung bình": "Trung bình", "average": "Trung bình", "khá": "Khá",
+    "trung bình cao": "High Average", "upper average": "High Average", "upper-average": "High Average",
+    "high average": "High Average", "cao nhất": "Best Performers", "best performers": "Best Performers",
+    "trung bình thấp": "Low Average", "low average": "Low Average", "thấp nhất": "Poor Performers",
+}
+
+
+def load_targets() -> pd.DataFrame:
+    path = paths.REFERENCE / "targets.csv"
+    if not path.exists():
+        return pd.DataFrame(columns=["province_code", "target_year", "index_id", "indicator", "target_as_stated",
+                                     "comparator", "target_value", "target_unit", "quote", "source"])
+    return pd.read_csv(path, dtype={"province_code": str, "target_value": str})
+
+
+def _tier_pos(index_id: str, tier: str) -> int | None:
+    if not isinstance(tier, str):
+        return None
+    t = TIER_ALIASES.get(tier.strip().lower(), tier.strip())
+    ladder = TIER_LADDERS.get(index_id, [])
+    return ladder.index(t) if t in ladder else None
+
+
+def _latest_group(ranked: pd.DataFrame, index_id: str, province: str, as_of: int):
+    """Latest published tier, else (PAPI) the quartile group computed from a full year."""
+    d = ranked[(ranked.index_id == index_id) & (ranked.indicator == "overall") & (ranked.year <= as_of)]
+    pub = d[(d.province_code == province) & d.published_tier.notna()].sort_values("year")
+    if index_id == "papi":
+        full_years = sorted(d[d.coverage == "full"].year.unique())
+        if full_years and (pub.empty or full_years[-1] > pub.year.max()):
+            y = full_years[-1]
+            yr = d[(d.year == y) & d.value.notna()].set_index("province_code")["value"]
+            if province in yr.index:
+                return y, compare.papi_quartile_groups(yr)[province], "computed (PAPI quartile rule)"
+    if len(pub):
+        r = pub.iloc[-1]
+        return int(r.year), r.published_tier, "published"
+    return None, None, "none"
+
+
+def target_gaps(ranked: pd.DataFrame, province: str, as_of: int | None = None) -> pd.DataFrame:
+    """Each of the province's targets: latest value (≤ as_of), gap, status and the yearly change needed."""
+    t = load_targets()
+    t = t[t.province_code == province]
+    rows = []
+    for tg in t.itertuples():
+        latest_year = latest = None
+        basis = "none"
+        gap = needed = None
+        status = "no data"
+        d = ranked[(ranked.index_id == tg.index_id) & (ranked.indicator == tg.indicator) & (ranked.province_code == province)]
+        if as_of is not None:
+            d = d[d.year <= as_of]
+        if tg.target_unit == "rank":
+            d = d[d["rank"].notna()].sort_values("year")
+            if len(d):
+                r = d.iloc[-1]
+                latest_year, latest, basis = int(r.year), int(r["rank"]), r.rank_source
+                gap = latest - float(tg.target_value)
+                status = "đạt / met" if gap <= 0 else "chưa đạt / not met"
+        elif tg.target_unit in ("percent", "points"):
+            d = d[d.value.notna()].sort_values("year")
+            if len(d):
+                r = d.iloc[-1]
+                latest_year, latest, basis = int(r.year), float(r.value), "published"
+                gap = float(tg.target_value) - latest
+                status = "đạt / met" if gap <= 0 else "chưa đạt / not met"
+        elif tg.target_unit == "tier":
+            latest_year, latest, basis = _latest_group(ranked, tg.index_id, province, as_of or 9999)
+            want, have = _tier_pos(tg.index_id, tg.target_value), _tier_pos(tg.index_id, latest)
+            if want is not None and have is not None:
+                gap = have - want
+                status = "đạt / met" if gap <= 0 else "chưa đạt / not met"
+            elif latest is not None:
+                status = "không so sánh được / not comparable"
+        if gap is not None and gap > 0 and latest_year is not None and tg.target_unit != "tier":
+            years_left = int(tg.target_year) - latest_year
+            needed = (math.ceil(gap / years_left) if tg.target_unit == "rank" else gap / years_left) if years_left > 0 else None
+        rows.append({"index": str(tg.index_id).upper(), "target_as_stated": tg.target_as_stated,
+                     "target": f"{tg.comparator} {tg.target_value}", "target_year": int(tg.target_year),
+                     "latest_year": latest_year, "latest": latest, "basis": basis, "gap": gap,
+                     "needed_per_year": needed, "status": status, "source": tg.source})
+    return pd.DataFrame(rows, columns=["index", "target_as_stated", "target", "target_year", "latest_year", "latest",
+                                       "basis", "gap", "needed_per_year", "status", "source"])
