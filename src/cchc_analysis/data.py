@@ -53,7 +53,7 @@ def read_sources(raw_dir: Path) -> dict[str, list[pd.DataFrame]]:
     out: dict[str, list[pd.DataFrame]] = {"scores": [], "facts": [], "conflicts": []}
     out["scores"].append(pci_excel.read_all(raw_dir))
     web = pci_web.read_all(raw_dir)
-    p_scores, p_conflicts = papi.read_all(raw_dir)
+    p_scores, p_conflicts = papi.read_all(raw_dir / "papi")
     out["scores"].append(p_scores)
     out["conflicts"].append(p_conflicts)
     f = facts.read_all(raw_dir)

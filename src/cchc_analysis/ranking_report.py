@@ -12,9 +12,9 @@ import pandas as pd
 
 from . import compare, plots, ranking
 from .data import load
-from .params import as_indices, as_int, as_province, as_year, safe_dir
+from .params import ParameterError, as_indices, as_int, as_province, as_year, safe_dir
 from .provinces import provinces
-from .reporting import (INDEX_NAMES, esc, num_en, num_vi, ordinal_en, save_table, show_fig, show_md,
+from .reporting import (INDEX_NAMES, esc, parameter_error, num_en, num_vi, ordinal_en, save_table, show_fig, show_md,
                         show_table)
 
 
@@ -58,7 +58,14 @@ class Context:
 
 
 def setup(year, province="67", indices=None, window=5, output_dir=None) -> Context:
-    """Validate the parameters (clear messages, no tracebacks needed) and load the data."""
+    """Validate the parameters (a clear message, not a traceback, for bad ones) and load the data."""
+    try:
+        return _setup(year, province, indices, window, output_dir)
+    except ParameterError as e:
+        parameter_error(e)
+
+
+def _setup(year, province, indices, window, output_dir) -> Context:
     plots.style()
     scores = load("scores")
     year = as_year(year, sorted(int(y) for y in scores["year"].unique()))

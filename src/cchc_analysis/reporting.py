@@ -68,3 +68,9 @@ def num_vi(v: float, decimals: int = 2) -> str:
 
 def num_en(v: float, decimals: int = 2) -> str:
     return format_number(v, decimals, "en")
+
+
+def parameter_error(e: Exception):
+    """Show a bad parameter as a short message and stop the notebook (no traceback to read)."""
+    show_md(f"**Lỗi tham số / parameter error:** {esc(e)}")
+    raise SystemExit(f"parameter error: {e}")
