@@ -1,0 +1,935 @@
+"""Dossier-level KPIs of administrative procedures (hồ sơ TTHC) from a province's dossier export.
+
+Export schema
+-------------
+A province's export is one CSV (UTF-8, comma-separated, header line, optionally ``.gz``) or
+Parquet file with one row per dossier and at least these columns (exact names; extra columns
+are ignored):
+
+==============  =====================================================================
+dossier_id      text, required, unique in the file
+procedure_code  text, required (e.g. the national procedure code "1.004227")
+level           required; "tinh" | "huyen" | "xa". Accepted spellings (case, accents and
+                spaces ignored): tỉnh/huyện/xã, "cấp tỉnh"/"cấp huyện"/"cấp xã",
+                province/district/commune — see :data:`LEVEL_ALIASES`
+channel         required; "online" | "direct" | "postal"; also trực tuyến / trực tiếp /
+                bưu chính (công ích) — see :data:`CHANNEL_ALIASES`
+received_at     timestamp, required
+due_at          timestamp, required, not before received_at
+resolved_at     timestamp or empty (= not resolved), not before received_at
+status          text or empty (read, never interpreted: KPIs use resolved_at)
+==============  =====================================================================
+
+Timestamps are local time in Vietnam. In CSV they are ISO 8601 without offset:
+``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM``, ``YYYY-MM-DD HH:MM:SS[.ffffff]`` ("T" may replace
+the space; a bare date means 00:00). In Parquet they are timestamp or date columns (or text as in
+CSV); time-zone-aware timestamps are converted to Asia/Ho_Chi_Minh wall-clock time. An empty
+text value counts as missing. Rows are numbered as a spreadsheet shows them: in CSV the header
+is row 1 and the first dossier row 2; in Parquet the first dossier is row 1.
+
+Bad rows raise :class:`cchc_analysis.errors.SourceError` naming the file and the first bad row
+and column; its message lists every failing check with its row count and first row.
+
+KPI rules
+---------
+* ``as_of`` (default: the latest received_at/resolved_at in the file) is the reporting instant:
+  dossiers received after it are left out, and a resolution after it counts as unresolved.
+* ahead / on_time / late compare **calendar days** (local time): resolved on a day before the
+  due day = ahead ("trước hạn"), on the due day = on time ("đúng hạn"), after it = late
+  ("quá hạn") — a due day is kept whole, whatever time of day due_at carries.
+* overdue_backlog: unresolved at ``as_of`` and the due day is before the day of ``as_of``.
+* processing time = resolved_at − received_at in days (timestamp precision, calendar time, not
+  working days). median and p90 are the inverse of the empirical distribution (Hyndman–Fan
+  type 1, numpy ``method="inverted_cdf"``, DuckDB ``quantile_disc``): the smallest observed
+  processing time that at least 50 % / 90 % of the group's resolved dossiers did not exceed.
+  They are always an observed value, and both engines compute them exactly alike.
+* resolution_rate and online_share are % of received; ahead/on_time/late_share are % of
+  resolved. Percentages are 0–100, never rounded; a share of an empty set is missing (NA).
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa_
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from cchc_analysis.errors import SourceError
+
+# ----------------------------------------------------------------------------- schema
+COLUMNS = ("dossier_id", "procedure_code", "level", "channel", "received_at", "due_at",
+           "resolved_at", "status")
+TEXT_COLUMNS = ("dossier_id", "procedure_code", "level", "channel", "status")
+TIME_COLUMNS = ("received_at", "due_at", "resolved_at")
+KPI_INPUT_COLUMNS = tuple(c for c in COLUMNS if c != "status")
+LEVELS = ("huyen", "tinh", "xa")
+CHANNELS = ("direct", "online", "postal")
+GROUP_KEYS = ("level", "procedure_code", "month", "channel")
+
+LEVEL_ALIASES = {
+    "tinh": "tinh", "cap tinh": "tinh", "province": "tinh", "provincial": "tinh",
+    "huyen": "huyen", "cap huyen": "huyen", "district": "huyen",
+    "xa": "xa", "cap xa": "xa", "commune": "xa",
+}
+CHANNEL_ALIASES = {
+    "online": "online", "truc tuyen": "online",
+    "direct": "direct", "truc tiep": "direct",
+    "postal": "postal", "buu chinh": "postal", "buu chinh cong ich": "postal",
+}
+_ALIASES = {"level": LEVEL_ALIASES, "channel": CHANNEL_ALIASES}
+
+ISO_TIMESTAMP_RE = (r"^\d{4}-\d{2}-\d{2}(?:[T ](?:[01]\d|2[0-3]):[0-5]\d"
+                    r"(?::[0-5]\d(?:\.\d{1,6})?)?)?$")
+LOCAL_TZ = "Asia/Ho_Chi_Minh"
+QUANTILES = {"median": 0.5, "p90": 0.9}
+DEFAULT_BINS_DAYS = (0, 1, 2, 3, 5, 7, 10, 15, 20, 30, 45, 60, 90)
+AUTO_MEMORY_FRACTION = 0.25            # engine="auto": duckdb when the data would take more
+_EXPANSION = {"parquet": 5.0, "csv": 1.5, "csv.gz": 6.0}   # est. in-memory bytes per file byte
+_DAY_US = 86_400_000_000
+
+_STRING = pd.ArrowDtype(pa.string())
+_TIMESTAMP = pd.ArrowDtype(pa.timestamp("us"))
+
+_EXPECT = {
+    "missing": "a value is required",
+    "duplicated": "dossier_id must be unique in the file",
+    "unknown level": "expected tinh, huyen or xa (tỉnh, huyện, xã)",
+    "unknown channel": "expected online, direct or postal (trực tuyến, trực tiếp, bưu chính)",
+    "not a timestamp": "expected an ISO 8601 local time such as 2024-03-05 08:30:00",
+    "before received_at": "must not be earlier than received_at",
+}
+
+
+def text_key(value: str) -> str:
+    """Lower-case, accent-free, single-spaced form of a label (used to match aliases)."""
+    decomposed = unicodedata.normalize("NFD", value)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return " ".join(stripped.lower().split())
+
+
+_SQL_KEY = "trim(regexp_replace(lower(strip_accents({})), '\\s+', ' ', 'g'))"
+
+
+# ----------------------------------------------------------------------------- failures
+@dataclass(frozen=True)
+class Failure:
+    """One failing check: how many rows, and the first one (as a spreadsheet numbers it)."""
+    column: str
+    check: str
+    rows: int
+    first_row: int | None
+    first_value: str | None
+
+
+def _order(f: Failure) -> tuple:
+    return (f.first_row if f.first_row is not None else math.inf, COLUMNS.index(f.column)
+            if f.column in COLUMNS else len(COLUMNS), list(_EXPECT).index(f.check))
+
+
+def _raise_failures(file: str, failures: list[Failure]) -> None:
+    """Raise one SourceError naming the first bad row and column and listing every check."""
+    if not failures:
+        return
+    failures = sorted(failures, key=_order)
+    parts = []
+    for f in failures:
+        where = f"first at row {f.first_row}" if f.first_row is not None else "rows not located"
+        value = "" if f.first_value is None else f", value {f.first_value!r}"
+        parts.append(f"{f.column}: {f.check} in {f.rows} row(s), {where}{value} "
+                     f"({_EXPECT[f.check]})")
+    first = failures[0]
+    raise SourceError(file, f"{len(failures)} failing check(s) in the dossier export: "
+                      + "; ".join(parts), row=first.first_row, column=first.column)
+
+
+# ----------------------------------------------------------------------------- reading
+def _file_format(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith(".csv.gz"):
+        return "csv.gz"
+    if name.endswith(".csv"):
+        return "csv"
+    raise SourceError(path, "unknown dossier export format: expected .csv, .csv.gz or .parquet")
+
+
+def _row_offset(fmt: str) -> int:
+    """Row number of the first dossier: 2 under a CSV header line, 1 otherwise."""
+    return 2 if fmt.startswith("csv") else 1
+
+
+def _file_columns(path: Path, fmt: str) -> list[str]:
+    if fmt == "parquet":
+        return pq.read_schema(path).names
+    opts = pacsv.ReadOptions(block_size=1 << 16)
+    with pacsv.open_csv(path, read_options=opts, convert_options=pacsv.ConvertOptions(
+            column_types={}, include_columns=[])) as reader:
+        return list(reader.schema.names) if reader.schema.names else _csv_header(path)
+
+
+def _csv_header(path: Path) -> list[str]:
+    import csv
+    import gzip
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _check_columns(file: str, present: list[str], needed: tuple[str, ...], fmt: str) -> None:
+    missing = [c for c in needed if c not in present]
+    if missing:
+        raise SourceError(file, f"missing column(s) {', '.join(missing)}; the export must have "
+                          f"columns {', '.join(COLUMNS)} (found: {', '.join(present)})",
+                          row=1 if fmt.startswith("csv") else None, column=missing[0])
+
+
+def _read_table(path: Path, fmt: str, columns: tuple[str, ...]) -> pa.Table:
+    """The needed columns as an Arrow table; CSV values all as text."""
+    file = str(path)
+    _check_columns(file, _csv_header(path) if fmt.startswith("csv") else pq.read_schema(path).names,
+                   columns, fmt)
+    try:
+        if fmt == "parquet":
+            return pq.read_table(path, columns=list(columns))
+        convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in columns},
+                                       include_columns=list(columns), strings_can_be_null=True,
+                                       null_values=[""], quoted_strings_can_be_null=True)
+        return pacsv.read_csv(path, convert_options=convert)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SourceError(file, f"cannot read the export: {exc}") from exc
+
+
+def _file_attrs(path: Path, fmt: str) -> dict:
+    """attrs for frames read from `path`; marks synthetic files (Parquet metadata or source column)."""
+    from cchc_analysis.synthetic import LABEL, METADATA_SYNTHETIC_KEY
+    attrs = {"source_file": str(path), "row_offset": _row_offset(fmt), "synthetic": False}
+    if fmt == "parquet":
+        meta = pq.read_schema(path).metadata or {}
+        attrs["synthetic"] = meta.get(METADATA_SYNTHETIC_KEY) == b"true"
+    elif "source" in _csv_header(path):
+        convert = pacsv.ConvertOptions(column_types={"source": pa.string()}, include_columns=["source"])
+        col = pacsv.read_csv(path, convert_options=convert).column("source")
+        attrs["synthetic"] = bool(pc.any(pc.equal(col, LABEL)).as_py())
+    if attrs["synthetic"]:
+        attrs["source"] = LABEL
+    return attrs
+
+
+def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Column as Arrow string; empty strings become null."""
+    if not pa.types.is_string(col.type):
+        col = pc.cast(col, pa.string())
+    if col.null_count < len(col) and pc.any(pc.equal(col, "")).as_py():
+        col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+    return col
+
+
+def _canonical(col: pa.ChunkedArray, aliases: dict[str, str]) -> pa.ChunkedArray:
+    """Map accepted spellings to canonical labels; unknown values stay as written (to be reported)."""
+    uniques = pc.unique(col).drop_null().to_pylist()
+    mapped = [aliases.get(text_key(u), u) for u in uniques]
+    if mapped == uniques:
+        return col
+    return pc.take(pa.array(mapped, pa.string()), pc.index_in(col, pa.array(uniques, pa.string())))
+
+
+def _parse_timestamps(col: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray]:
+    """Column as naive local timestamp[us], and the positions of unparseable text values."""
+    t = col.type
+    none = np.empty(0, dtype=np.int64)
+    if pa.types.is_timestamp(t):
+        if t.tz is not None:
+            col = pc.local_timestamp(pc.cast(col, pa.timestamp(t.unit, tz=LOCAL_TZ)))
+        return pc.cast(col, pa.timestamp("us"), safe=False), none
+    if pa.types.is_date(t):
+        return pc.cast(pc.cast(col, pa.timestamp("s")), pa.timestamp("us")), none
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)):
+        raise TypeError(f"type {t}, expected a timestamp, a date or ISO 8601 text")
+    text = _as_text(col)
+    ok = pc.fill_null(pc.match_substring_regex(text, ISO_TIMESTAMP_RE), False)
+    candidate = pc.if_else(ok, text, pa.scalar(None, pa.string()))
+    try:
+        parsed = pc.cast(candidate, pa.timestamp("us"))
+    except pa.ArrowInvalid:          # a well-formed but impossible date, e.g. 2024-02-30
+        values = pd.to_datetime(pd.Series(candidate.to_numpy(zero_copy_only=False)),
+                                format="ISO8601", errors="coerce")
+        parsed = pa.chunked_array([pa.array(values.to_numpy("datetime64[us]"),
+                                            mask=values.isna().to_numpy())])
+    bad = pc.and_(pc.is_valid(text), pc.is_null(parsed))
+    return parsed, np.flatnonzero(bad.to_numpy())
+
+
+def _normalise(table: pa.Table, file: str) -> tuple[pa.Table, dict[str, np.ndarray]]:
+    """Canonical column types and labels; returns positions of unparseable timestamps per column."""
+    arrays, bad = {}, {}
+    for name in table.column_names:
+        col = table.column(name)
+        try:
+            if name in TIME_COLUMNS:
+                arrays[name], bad[name] = _parse_timestamps(col)
+            else:
+                arrays[name] = _as_text(col)
+                if name in _ALIASES:
+                    arrays[name] = _canonical(arrays[name], _ALIASES[name])
+        except (TypeError, pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SourceError(file, f"column cannot be read: {exc}", column=name) from exc
+    return pa.table(arrays), bad
+
+
+def _to_frame(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper=pd.ArrowDtype, self_destruct=True)
+
+
+def _arrow(s: pd.Series) -> pa.ChunkedArray:
+    return s.array.__arrow_array__()
+
+
+def _passes(mask: pa.ChunkedArray | pa.Array, index: pd.Index) -> pd.Series:
+    """Boolean pass/fail Series for pandera; a null comparison passes."""
+    return pd.Series(pc.fill_null(mask, True).to_numpy(zero_copy_only=False), index=index)
+
+
+def _unique_ids(s: pd.Series) -> pd.Series:
+    arr = _arrow(s)
+    if pc.count_distinct(arr, mode="only_valid").as_py() == arr.length() - arr.null_count:
+        return pd.Series(np.ones(len(s), dtype=bool), index=s.index)
+    return ~s.duplicated(keep=False) | s.isna()
+
+
+def _not_before_received(column: str) -> pa_.Check:
+    return pa_.Check(lambda df: _passes(pc.greater_equal(_arrow(df[column]), _arrow(df["received_at"])),
+                                        df.index), name="before received_at", error="before received_at")
+
+
+def _in(values: tuple[str, ...], name: str) -> pa_.Check:
+    return pa_.Check(lambda s: _passes(pc.is_in(_arrow(s), pa.array(values)), s.index),
+                     name=name, error=name)
+
+
+SCHEMA = pa_.DataFrameSchema(
+    {
+        "dossier_id": pa_.Column(_STRING, nullable=False, checks=[pa_.Check(
+            _unique_ids, name="duplicated", error="duplicated")]),
+        "procedure_code": pa_.Column(_STRING, nullable=False),
+        "level": pa_.Column(_STRING, nullable=False, checks=[_in(LEVELS, "unknown level")]),
+        "channel": pa_.Column(_STRING, nullable=False, checks=[_in(CHANNELS, "unknown channel")]),
+        "received_at": pa_.Column(_TIMESTAMP, nullable=False),
+        "due_at": pa_.Column(_TIMESTAMP, nullable=False),
+        "resolved_at": pa_.Column(_TIMESTAMP, nullable=True),
+        "status": pa_.Column(_STRING, nullable=True),
+    },
+    checks=[_not_before_received("due_at"), _not_before_received("resolved_at")],
+    strict=False,
+    name="dossier export (normalised)",
+)
+"""The pandera schema of a normalised dossier frame (after label mapping and timestamp parsing)."""
+
+_DATAFRAME_CHECK_COLUMN = {"before received_at": ("due_at", "resolved_at")}
+
+
+def _row_numbers(index_labels, df: pd.DataFrame, offset: int) -> np.ndarray:
+    """Spreadsheet row numbers of index labels (the original position when the index is an int index)."""
+    labels = np.asarray(index_labels)
+    if pd.api.types.is_integer_dtype(df.index.dtype):
+        return labels.astype(np.int64) + offset
+    return df.index.get_indexer(labels) + 1
+
+
+def _pandera_failures(exc: pa_.errors.SchemaErrors, df: pd.DataFrame, offset: int,
+                      unparsed: dict[str, np.ndarray]) -> list[Failure]:
+    cases = exc.failure_cases
+    cases = cases[cases["index"].notna()].copy()
+    cases["check"] = cases["check"].astype(str).replace({"not_nullable": "missing"})
+    wide = cases["schema_context"] == "DataFrameSchema"
+    keep = ~wide | cases.apply(lambda r: False, axis=1) if False else ~wide
+    # a dataframe-level check reports every column of a failing row: keep only its own column
+    for check, cols in _DATAFRAME_CHECK_COLUMN.items():
+        keep |= wide & (cases["check"] == check) & cases["column"].isin(cols)
+    cases = cases[keep]
+    cases["row"] = _row_numbers(cases["index"].to_numpy(), df, offset)
+    out = []
+    for (column, check), grp in cases.groupby(["column", "check"], sort=True):
+        if check == "before received_at":
+            first_bad_per_column = _first_true(pc.less(_arrow(df[column]), _arrow(df["received_at"])))
+            if first_bad_per_column is None:
+                continue
+        if check == "missing" and column in unparsed and len(unparsed[column]):
+            grp = grp[~np.isin(grp["row"].to_numpy(),
+                               _row_numbers(df.index[unparsed[column]], df, offset))]
+            if grp.empty:
+                continue
+        first = grp.loc[grp["row"].idxmin()]
+        value = None if check == "missing" else str(first["failure_case"])
+        out.append(Failure(column, check, int(grp["index"].nunique()), int(first["row"]), value))
+    return out
+
+
+def _first_true(mask) -> int | None:
+    hits = np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
+    return int(hits[0]) if hits.size else None
+
+
+def _validate(df: pd.DataFrame, raw: pa.Table, file: str, offset: int,
+              unparsed: dict[str, np.ndarray]) -> None:
+    """Validate a normalised frame with :data:`SCHEMA` (lazy) plus timestamp parse errors."""
+    schema = SCHEMA.select_columns([c for c in COLUMNS if c in df.columns])
+    failures = []
+    for column, positions in unparsed.items():
+        if len(positions):
+            rows = _row_numbers(df.index[positions], df, offset)
+            failures.append(Failure(column, "not a timestamp", len(positions), int(rows.min()),
+                                    str(raw.column(column)[int(positions[np.argmin(rows)])].as_py())))
+    try:
+        schema.validate(df, lazy=True, inplace=True)
+    except pa_.errors.SchemaErrors as exc:
+        failures += _pandera_failures(exc, df, offset, unparsed)
+    _raise_failures(file, failures)
+
+
+def _load(source, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Read (path) or take (DataFrame) `columns`, normalise and validate; Arrow-backed result."""
+    if isinstance(source, pd.DataFrame):
+        attrs = {"source_file": source.attrs.get("source_file", "<DataFrame>"),
+                 "row_offset": source.attrs.get("row_offset", 1),
+                 "synthetic": bool(source.attrs.get("synthetic", False))}
+        if "source" in source.attrs:
+            attrs["source"] = source.attrs["source"]
+        _check_columns(attrs["source_file"], list(source.columns), columns, "frame")
+        arrays = {}
+        for c in columns:
+            try:
+                arrays[c] = pa.chunked_array([pa.array(source[c], from_pandas=True)])
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise SourceError(attrs["source_file"], f"column cannot be read: {exc}", column=c) from exc
+        raw = pa.table(arrays)
+        index = source.index
+    else:
+        path = Path(source)
+        fmt = _file_format(path)
+        attrs = _file_attrs(path, fmt)
+        raw = _read_table(path, fmt, columns)
+        index = None
+    table, unparsed = _normalise(raw, attrs["source_file"])
+    df = _to_frame(table)
+    if index is not None:
+        df.index = index
+    _validate(df, raw, attrs["source_file"], attrs["row_offset"], unparsed)
+    df.attrs.update(attrs)
+    return df
+
+
+def read_dossiers(path) -> pd.DataFrame:
+    """Read, normalise and validate a dossier export (CSV or Parquet; see the module docstring).
+
+    Returns the columns of :data:`COLUMNS` with Arrow-backed dtypes (string[pyarrow],
+    timestamp[us][pyarrow]), rows in file order with a RangeIndex; ``attrs`` holds source_file,
+    row_offset (spreadsheet row of the first dossier) and synthetic (True for files made by
+    :mod:`cchc_analysis.synthetic`, then also ``source``). Raises SourceError on bad input.
+    """
+    return _load(path, COLUMNS)
+
+
+# ----------------------------------------------------------------------------- shared helpers
+def _as_of_us(as_of) -> int | None:
+    if as_of is None:
+        return None
+    ts = pd.Timestamp(as_of)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(LOCAL_TZ).tz_localize(None)
+    return int(ts.as_unit("us").value)
+
+
+def _normalise_by(by) -> tuple[str, ...]:
+    by = (by,) if isinstance(by, str) else tuple(by)
+    bad = [k for k in by if k not in GROUP_KEYS]
+    if bad or len(set(by)) != len(by):
+        raise ValueError(f"by must be distinct keys from {GROUP_KEYS}, got {by!r}")
+    return by
+
+
+def _bins_us(bins) -> np.ndarray:
+    edges = np.asarray(DEFAULT_BINS_DAYS if bins is None else bins, dtype=float)
+    if edges.ndim != 1 or edges.size < 1 or edges[0] != 0 or np.any(np.diff(edges) <= 0):
+        raise ValueError("bins must be increasing day edges starting at 0")
+    return np.round(edges * _DAY_US).astype(np.int64)
+
+
+def _available_memory() -> int:
+    try:
+        import psutil
+        return int(psutil.virtual_memory().available)
+    except ImportError:  # pragma: no cover - psutil is a dependency, this is a fallback
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def choose_engine(source, engine: str = "auto") -> str:
+    """"pandas" or "duckdb": auto picks duckdb for files whose estimated in-memory size
+    (file size × a per-format expansion factor) exceeds AUTO_MEMORY_FRACTION of available memory."""
+    if engine not in ("auto", "pandas", "duckdb"):
+        raise ValueError(f"engine must be 'auto', 'pandas' or 'duckdb', got {engine!r}")
+    if engine != "auto":
+        return engine
+    if isinstance(source, pd.DataFrame):
+        return "pandas"
+    path = Path(source)
+    estimate = path.stat().st_size * _EXPANSION[_file_format(path)]
+    return "duckdb" if estimate > AUTO_MEMORY_FRACTION * _available_memory() else "pandas"
+
+
+# ----------------------------------------------------------------------------- pandas engine
+@dataclass
+class _Grouped:
+    g: np.ndarray            # group id per row (rows received up to as_of)
+    keys: pd.DataFrame       # key values per group id
+    received_us: np.ndarray
+    due_us: np.ndarray
+    resolved: np.ndarray     # bool: resolved up to as_of
+    resolved_us: np.ndarray  # 0 where not resolved
+    online: np.ndarray
+    as_of_us: int
+
+
+def _int64(col: pd.Series, fill: int = 0) -> np.ndarray:
+    return pc.fill_null(pc.cast(_arrow(col), pa.int64()), fill).to_numpy()
+
+
+def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of a text column, in sorted order of its distinct values."""
+    values = sorted(pc.unique(col).to_pylist())
+    return pc.index_in(col, pa.array(values, pa.string())).to_numpy().astype(np.int64), values
+
+
+def _pandas_grouped(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None) -> _Grouped:
+    received = _int64(df["received_at"])
+    resolved_col = _arrow(df["resolved_at"])
+    resolved_us = _int64(df["resolved_at"])
+    has_resolved = resolved_col.is_valid().to_numpy()
+    if as_of_us is None:
+        as_of_us = int(max(received.max(initial=0), resolved_us.max(initial=0)))
+    window = received <= as_of_us
+    take = None if window.all() else np.flatnonzero(window)
+    pick = (lambda a: a) if take is None else (lambda a: a[take])
+
+    g = np.zeros(int(window.sum()), dtype=np.int64)
+    key_values, sizes = [], []
+    for key in by:
+        if key == "month":
+            month = pick(received // _DAY_US).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+            low = int(month.min(initial=0))
+            codes, values = month - low, [str(np.datetime64(low + i, "M"))
+                                          for i in range(int(month.max(initial=low)) - low + 1)]
+        else:
+            codes, values = _codes(_arrow(df[key]) if take is None else _arrow(df[key]).take(take))
+        g = g * len(values) + codes
+        key_values.append(values)
+        sizes.append(len(values))
+    if by:
+        ids, g = np.unique(g, return_inverse=True) if math.prod(sizes) > 4 * max(len(g), 1) \
+            else (np.arange(math.prod(sizes)), g)
+        unravel = np.unravel_index(ids, sizes)
+        keys = pd.DataFrame({k: np.asarray(v, dtype=object)[u] for k, v, u in zip(by, key_values, unravel)})
+    else:
+        keys = pd.DataFrame(index=[0])
+    res = pick(has_resolved) & (pick(resolved_us) <= as_of_us)
+    return _Grouped(g=g, keys=keys, received_us=pick(received), due_us=pick(_int64(df["due_at"])),
+                    resolved=res, resolved_us=np.where(res, pick(resolved_us), 0),
+                    online=pick(pc.fill_null(pc.equal(_arrow(df["channel"]), "online"), False).to_numpy(
+                        zero_copy_only=False)), as_of_us=as_of_us)
+
+
+def _sorted_by_group(g: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """values sorted by (group, value); values are >= 0 integers."""
+    if n_groups <= 1:
+        return np.sort(values)
+    span = int(values.max(initial=0)) + 1
+    if n_groups * span < 2**62:
+        key = g * span + values
+        key.sort()
+        return key % span
+    return values[np.lexsort((values, g))]
+
+
+def _pandas_stats(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None) -> tuple[pd.DataFrame, int]:
+    gr = _pandas_grouped(df, by, as_of_us)
+    n = len(gr.keys)
+    count = lambda mask=None: np.bincount(gr.g if mask is None else gr.g[mask], minlength=n)  # noqa: E731
+    res = gr.resolved
+    due_day = gr.due_us // _DAY_US
+    cmp = np.sign(gr.resolved_us[res] // _DAY_US - due_day[res])
+    g_res = gr.g[res]
+    stats = gr.keys.copy()
+    stats["received"] = count()
+    stats["resolved"] = count(res)
+    for name, value in (("ahead", -1), ("on_time", 0), ("late", 1)):
+        stats[name] = np.bincount(g_res[cmp == value], minlength=n)
+    stats["online"] = count(gr.online)
+    stats["overdue_backlog"] = count(~res & (due_day < gr.as_of_us // _DAY_US))
+    processing = gr.resolved_us[res] - gr.received_us[res]
+    ordered = _sorted_by_group(g_res, processing, n)
+    n_res = stats["resolved"].to_numpy()
+    start = np.cumsum(n_res) - n_res
+    for name, q in QUANTILES.items():
+        k = np.maximum(np.ceil(n_res * q).astype(np.int64) - 1, 0)
+        pos = np.where(n_res > 0, start + k, 0)
+        stats[f"{name}_us"] = pd.array(np.where(n_res > 0, ordered[pos] if ordered.size else 0, 0),
+                                       dtype="Int64").where(n_res > 0, pd.NA)
+    if by:
+        stats = stats[stats["received"] > 0]
+    return stats, gr.as_of_us
+
+
+def _pandas_histogram(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None,
+                      edges_us: np.ndarray) -> tuple[pd.DataFrame, int]:
+    gr = _pandas_grouped(df, by, as_of_us)
+    res = gr.resolved
+    bin_idx = np.searchsorted(edges_us, gr.resolved_us[res] - gr.received_us[res], side="right") - 1
+    cell = gr.g[res] * len(edges_us) + bin_idx
+    counts = np.bincount(cell, minlength=len(gr.keys) * len(edges_us))
+    hit = np.flatnonzero(counts)
+    out = gr.keys.iloc[hit // len(edges_us)].reset_index(drop=True)
+    out["bin"] = hit % len(edges_us)
+    out["count"] = counts[hit]
+    return out, gr.as_of_us
+
+
+# ----------------------------------------------------------------------------- duckdb engine
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_case(expr: str, aliases: dict[str, str]) -> str:
+    whens = " ".join(f"WHEN {_sql_str(k)} THEN {_sql_str(v)}" for k, v in sorted(aliases.items()))
+    return f"CASE {_SQL_KEY.format(expr)} {whens} END"
+
+
+def _sql_time(col: str, duck_type: str) -> tuple[str, str]:
+    """(timestamp expression, 'unparseable text' condition) for a column of the given DuckDB type."""
+    q = f'"{col}"'
+    if duck_type == "VARCHAR":
+        text = f"nullif({q}, '')"
+        parsed = f"CASE WHEN regexp_full_match({text}, {_sql_str(ISO_TIMESTAMP_RE)}) THEN TRY_CAST({text} AS TIMESTAMP) END"
+        return parsed, f"({text} IS NOT NULL AND ({parsed}) IS NULL)"
+    if duck_type.startswith(("TIMESTAMP", "DATE")):
+        return f"CAST({q} AS TIMESTAMP)", "false"
+    raise TypeError(f"type {duck_type}, expected a timestamp, a date or ISO 8601 text")
+
+
+class _Duck:
+    """A DuckDB connection and the SQL of the normalised rows of one source."""
+
+    def __init__(self, source, columns: tuple[str, ...], threads: int | None = None):
+        import duckdb
+        config = {"preserve_insertion_order": "false", "TimeZone": LOCAL_TZ}
+        if threads:
+            config.update(threads=threads, preserve_insertion_order="true")
+        self.con = duckdb.connect(config=config)
+        self.columns = columns
+        if isinstance(source, pd.DataFrame):     # already validated by _load
+            self.file, self.fmt = source.attrs.get("source_file", "<DataFrame>"), "frame"
+            self.con.register("dossiers_frame", pa.Table.from_pandas(source[list(columns)],
+                                                                      preserve_index=False))
+            self.reader, self.row_expr = "dossiers_frame", "NULL"
+        else:
+            path = Path(source)
+            self.file, self.fmt = str(path), _file_format(path)
+            if self.fmt == "parquet":
+                self.reader = f"read_parquet({_sql_str(str(path))}, file_row_number = true)"
+                self.row_expr = "file_row_number + 1"
+            else:
+                self.reader = (f"read_csv({_sql_str(str(path))}, header = true, delim = ',', quote = '\"', "
+                               f"escape = '\"', all_varchar = true)")
+                self.row_expr = "NULL"
+        described = self._describe()
+        _check_columns(self.file, list(described), columns, self.fmt)
+        self.types = described
+
+    def _describe(self) -> dict[str, str]:
+        try:
+            rows = self.con.execute(f"DESCRIBE SELECT * FROM {self.reader}").fetchall()
+        except Exception as exc:  # duckdb raises its own exception classes
+            raise SourceError(self.file, f"cannot read the export: {exc}") from exc
+        return {r[0]: r[1] for r in rows}
+
+    def scan(self, row_expr: str | None = None) -> str:
+        """SELECT of normalised columns (+ raw text and parse flags for validation)."""
+        items = [f"{row_expr or self.row_expr} AS _row"]
+        for c in self.columns:
+            if c in TIME_COLUMNS:
+                try:
+                    expr, bad = _sql_time(c, self.types[c])
+                except TypeError as exc:
+                    raise SourceError(self.file, f"column cannot be read: {exc}", column=c) from exc
+                items += [f"{expr} AS {c}", f"{bad} AS {c}__bad", f'CAST("{c}" AS VARCHAR) AS {c}__raw']
+            else:
+                text = f'nullif(CAST("{c}" AS VARCHAR), \'\')'
+                if c in _ALIASES:
+                    items += [f"{_sql_case(text, _ALIASES[c])} AS {c}", f"{text} AS {c}__raw"]
+                else:
+                    items.append(f"{text} AS {c}")
+        return f"SELECT {', '.join(items)} FROM {self.reader}"
+
+    def query(self, sql: str) -> pd.DataFrame:
+        try:
+            return self.con.execute(sql).arrow().read_all().to_pandas()
+        except Exception as exc:
+            if isinstance(exc, SourceError):
+                raise
+            raise SourceError(self.file, f"cannot read the export: {exc}") from exc
+
+
+_SQL_CHECKS = [   # (column, check, failing condition, value shown)
+    ("dossier_id", "missing", "dossier_id IS NULL", "NULL"),
+    ("procedure_code", "missing", "procedure_code IS NULL", "NULL"),
+    ("level", "missing", "level__raw IS NULL", "NULL"),
+    ("level", "unknown level", "level__raw IS NOT NULL AND level IS NULL", "level__raw"),
+    ("channel", "missing", "channel__raw IS NULL", "NULL"),
+    ("channel", "unknown channel", "channel__raw IS NOT NULL AND channel IS NULL", "channel__raw"),
+    ("received_at", "missing", "received_at IS NULL AND NOT received_at__bad", "NULL"),
+    ("received_at", "not a timestamp", "received_at__bad", "received_at__raw"),
+    ("due_at", "missing", "due_at IS NULL AND NOT due_at__bad", "NULL"),
+    ("due_at", "not a timestamp", "due_at__bad", "due_at__raw"),
+    ("due_at", "before received_at", "due_at < received_at", "CAST(due_at AS VARCHAR)"),
+    ("resolved_at", "not a timestamp", "resolved_at__bad", "resolved_at__raw"),
+    ("resolved_at", "before received_at", "resolved_at < received_at", "CAST(resolved_at AS VARCHAR)"),
+]
+
+
+def _duck_failures(duck: _Duck, row_expr: str | None = None) -> tuple[list[Failure], int | None]:
+    """Every failing check (one aggregate pass + one pass for duplicates) and the default as_of."""
+    scan = duck.scan(row_expr)
+    aggs = []
+    for i, (_, _, cond, value) in enumerate(_SQL_CHECKS):
+        aggs += [f"count(*) FILTER (WHERE {cond}) AS n{i}", f"min(_row) FILTER (WHERE {cond}) AS r{i}",
+                 f"arg_min({value}, _row) FILTER (WHERE {cond}) AS v{i}"]
+    aggs.append("epoch_us(max(greatest(received_at, coalesce(resolved_at, received_at)))) AS as_of_us")
+    row = duck.query(f"SELECT {', '.join(aggs)} FROM ({scan})").iloc[0]
+    dup = duck.query(f"SELECT sum(n) AS n, min(r) AS r FROM (SELECT count(*) AS n, min(_row) AS r FROM "
+                     f"({scan}) WHERE dossier_id IS NOT NULL GROUP BY dossier_id HAVING count(*) > 1)").iloc[0]
+    failures = []
+    for i, (column, check, _, _) in enumerate(_SQL_CHECKS):
+        if row[f"n{i}"] > 0:
+            failures.append(Failure(column, check, int(row[f"n{i}"]), _int_or_none(row[f"r{i}"]),
+                                    None if pd.isna(row[f"v{i}"]) else str(row[f"v{i}"])))
+    if not pd.isna(dup["n"]) and dup["n"] > 0:
+        failures.append(Failure("dossier_id", "duplicated", int(dup["n"]), _int_or_none(dup["r"]), None))
+    return failures, _int_or_none(row["as_of_us"])
+
+
+def _int_or_none(value) -> int | None:
+    return None if pd.isna(value) else int(value)
+
+
+def _duck_validate(duck: _Duck) -> int | None:
+    """Validate in SQL; CSV rows are located in a second, single-threaded pass if anything fails."""
+    failures, as_of_us = _duck_failures(duck)
+    if failures and duck.fmt.startswith("csv"):
+        located = _Duck(Path(duck.file), duck.columns, threads=1)
+        failures, _ = _duck_failures(located, "row_number() OVER () + 1")
+    _raise_failures(duck.file, failures)
+    return as_of_us
+
+
+def _duck_window(duck: _Duck, by: tuple[str, ...], as_of_us: int) -> tuple[str, list[str]]:
+    """SQL of rows received up to as_of with group keys and resolution as of as_of."""
+    as_of = pd.Timestamp(as_of_us, unit="us").isoformat(sep=" ")
+    key_sql = {"level": "level", "channel": "channel", "procedure_code": "procedure_code",
+               "month": "strftime(received_at, '%Y-%m')"}
+    keys = [f"{key_sql[k]} AS {k}" for k in by]
+    sql = (f"SELECT {', '.join(keys + ['channel AS _channel', 'received_at', 'due_at'])}, "
+           f"CASE WHEN resolved_at <= TIMESTAMP '{as_of}' THEN resolved_at END AS resolved_at "
+           f"FROM ({duck.scan()}) WHERE received_at <= TIMESTAMP '{as_of}'")
+    return sql, list(by)
+
+
+def _duck_prepare(source, by, as_of, validate: bool, columns: tuple[str, ...]):
+    duck = _Duck(source, columns)
+    default_as_of = _duck_validate(duck) if validate and duck.fmt != "frame" else None
+    as_of_us = _as_of_us(as_of)
+    if as_of_us is None:
+        as_of_us = default_as_of
+    if as_of_us is None:
+        val = duck.query(f"SELECT epoch_us(max(greatest(received_at, coalesce(resolved_at, received_at)))) "
+                         f"AS a FROM ({duck.scan()})").iloc[0]["a"]
+        as_of_us = 0 if pd.isna(val) else int(val)
+    window, keys = _duck_window(duck, by, as_of_us)
+    return duck, window, keys, as_of_us
+
+
+def _duck_stats(source, by, as_of, validate) -> tuple[pd.DataFrame, int]:
+    duck, window, keys, as_of_us = _duck_prepare(source, by, as_of, validate, KPI_INPUT_COLUMNS)
+    as_of_day = pd.Timestamp(as_of_us, unit="us").strftime("%Y-%m-%d")
+    res_day, due_day = "CAST(resolved_at AS DATE)", "CAST(due_at AS DATE)"
+    select = keys + [
+        "count(*) AS received", "count(resolved_at) AS resolved",
+        f"count(*) FILTER (WHERE {res_day} < {due_day}) AS ahead",
+        f"count(*) FILTER (WHERE {res_day} = {due_day}) AS on_time",
+        f"count(*) FILTER (WHERE {res_day} > {due_day}) AS late",
+        "count(*) FILTER (WHERE _channel = 'online') AS online",
+        f"count(*) FILTER (WHERE resolved_at IS NULL AND {due_day} < DATE '{as_of_day}') AS overdue_backlog",
+        f"quantile_disc(epoch_us(resolved_at) - epoch_us(received_at), {list(QUANTILES.values())}) AS _q",
+    ]
+    group = f" GROUP BY {', '.join(keys)}" if keys else ""
+    stats = duck.query(f"SELECT {', '.join(select)} FROM ({window}){group}")
+    for i, name in enumerate(QUANTILES):
+        stats[f"{name}_us"] = pd.array([None if v is None or (isinstance(v, float) and np.isnan(v))
+                                        else int(v[i]) for v in stats["_q"]], dtype="Int64") \
+            if len(stats) else pd.array([], dtype="Int64")
+    return stats.drop(columns="_q"), as_of_us
+
+
+def _duck_histogram(source, by, as_of, validate, edges_us) -> tuple[pd.DataFrame, int]:
+    duck, window, keys, as_of_us = _duck_prepare(source, by, as_of, validate, KPI_INPUT_COLUMNS)
+    pt = "(epoch_us(resolved_at) - epoch_us(received_at))"
+    bin_sql = " + ".join(f"CAST({pt} >= {int(e)} AS INTEGER)" for e in edges_us) + " - 1"
+    group = ", ".join(keys + ["bin"])
+    sql = (f"SELECT {', '.join(keys + [f'{bin_sql} AS bin', 'count(*) AS count'])} FROM ({window}) "
+           f"WHERE resolved_at IS NOT NULL GROUP BY {group}")
+    return duck.query(sql), as_of_us
+
+
+# ----------------------------------------------------------------------------- results
+_COUNT_COLUMNS = ("received", "resolved", "ahead", "on_time", "late", "online", "overdue_backlog")
+KPI_COLUMNS = ("received", "resolved", "resolution_rate", "ahead", "on_time", "late", "ahead_share",
+               "on_time_share", "late_share", "online", "online_share", "overdue_backlog",
+               "median_processing_days", "p90_processing_days")
+
+
+def _pct(num: pd.Series, den: pd.Series) -> pd.Series:
+    num, den = num.to_numpy(np.float64), den.to_numpy(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = 100.0 * num / den
+    return pd.Series(pa.array(value, mask=den == 0), dtype=pd.ArrowDtype(pa.float64()))
+
+
+def _days(us: pd.Series) -> pd.Series:
+    values = pd.array(us, dtype="Int64")
+    days = values.to_numpy(dtype=np.float64, na_value=np.nan) / _DAY_US
+    return pd.Series(pa.array(days, mask=np.isnan(days)), dtype=pd.ArrowDtype(pa.float64()))
+
+
+def _key_frame(stats: pd.DataFrame, by: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({k: pd.Series(stats[k].astype(object).to_numpy(), dtype=_STRING) for k in by})
+
+
+def _finish_kpis(stats: pd.DataFrame, by: tuple[str, ...], as_of_us: int, attrs: dict) -> pd.DataFrame:
+    """KPI frame from per-group counts and order statistics (the same code for both engines)."""
+    stats = stats.reset_index(drop=True)
+    out = _key_frame(stats, by)
+    int64 = pd.ArrowDtype(pa.int64())
+    for c in _COUNT_COLUMNS:
+        out[c] = pd.Series(stats[c].to_numpy(np.int64), dtype=int64)
+    out["resolution_rate"] = _pct(out["resolved"], out["received"])
+    for c in ("ahead", "on_time", "late"):
+        out[f"{c}_share"] = _pct(out[c], out["resolved"])
+    out["online_share"] = _pct(out["online"], out["received"])
+    for name in QUANTILES:
+        out[f"{name}_processing_days"] = _days(stats[f"{name}_us"])
+    out = out[list(by) + list(KPI_COLUMNS)]
+    if by:
+        out = out.sort_values(list(by), kind="stable").reset_index(drop=True)
+    out.attrs.update(_result_attrs(attrs, as_of_us))
+    return out
+
+
+def _result_attrs(attrs: dict, as_of_us: int) -> dict:
+    keep = {k: attrs[k] for k in ("source_file", "synthetic", "source") if k in attrs}
+    keep["as_of"] = pd.Timestamp(as_of_us, unit="us")
+    return keep
+
+
+def _source_attrs(source) -> dict:
+    if isinstance(source, pd.DataFrame):
+        return dict(source.attrs)
+    path = Path(source)
+    return _file_attrs(path, _file_format(path))
+
+
+def dossier_kpis(df_or_path, by=("level",), as_of=None, engine: str = "auto",
+                 validate: bool = True) -> pd.DataFrame:
+    """Dossier KPIs per group (see the module docstring for every rule).
+
+    df_or_path: a frame from :func:`read_dossiers` (or any frame with the export's columns) or
+    the path of a CSV/Parquet export. by: a tuple of keys from level, procedure_code, month
+    (YYYY-MM of received_at) and channel; () gives one row for the whole file. as_of: reporting
+    instant (str/datetime; naive = Vietnam local time). engine: "pandas" (vectorised numpy/Arrow),
+    "duckdb" (SQL over the file, works beyond memory) or "auto" (see :func:`choose_engine`).
+    validate=False skips the input checks (for files already validated).
+
+    Returns one row per group with received (with at least one dossier), sorted by the keys, columns
+    ``by + KPI_COLUMNS``: counts as int64, percentages 0–100 and processing days as float64 (NA
+    where undefined), Arrow-backed; ``attrs`` has as_of, source_file and synthetic.
+    """
+    by = _normalise_by(by)
+    engine = choose_engine(df_or_path, engine)
+    if engine == "pandas" or isinstance(df_or_path, pd.DataFrame):
+        frame = _load(df_or_path, KPI_INPUT_COLUMNS) if validate or not isinstance(df_or_path, pd.DataFrame) \
+            else df_or_path
+        attrs = dict(frame.attrs)
+        if engine == "pandas":
+            stats, as_of_us = _pandas_stats(frame, by, _as_of_us(as_of))
+        else:
+            stats, as_of_us = _duck_stats(frame, by, as_of, validate=False)
+    else:
+        attrs = _source_attrs(df_or_path)
+        stats, as_of_us = _duck_stats(df_or_path, by, as_of, validate)
+    return _finish_kpis(stats, by, as_of_us, attrs)
+
+
+def processing_time_distribution(df_or_path, by=(), bins=None, as_of=None, engine: str = "auto",
+                                 validate: bool = True) -> pd.DataFrame:
+    """Histogram of processing days of dossiers resolved by as_of, per group.
+
+    bins: increasing day edges starting at 0 (default :data:`DEFAULT_BINS_DAYS`); bins are
+    [edge_i, edge_i+1) and the last one is open-ended (days_to NA). Edges are compared at
+    microsecond precision. Returns, for every group with a resolved dossier and every bin,
+    ``by + (days_from, days_to, resolved, share)``: the count and the % of the group's resolved
+    dossiers (bins without dossiers have count 0). Same engines and rules as :func:`dossier_kpis`.
+    """
+    by = _normalise_by(by)
+    edges_us = _bins_us(bins)
+    engine = choose_engine(df_or_path, engine)
+    if engine == "pandas" or isinstance(df_or_path, pd.DataFrame):
+        frame = _load(df_or_path, KPI_INPUT_COLUMNS) if validate or not isinstance(df_or_path, pd.DataFrame) \
+            else df_or_path
+        attrs = dict(frame.attrs)
+        if engine == "pandas":
+            cells, as_of_us = _pandas_histogram(frame, by, _as_of_us(as_of), edges_us)
+        else:
+            cells, as_of_us = _duck_histogram(frame, by, as_of, False, edges_us)
+    else:
+        attrs = _source_attrs(df_or_path)
+        cells, as_of_us = _duck_histogram(df_or_path, by, as_of, validate, edges_us)
+    return _finish_histogram(cells, by, edges_us, as_of_us, attrs)
+
+
+def _finish_histogram(cells: pd.DataFrame, by: tuple[str, ...], edges_us: np.ndarray, as_of_us: int,
+                      attrs: dict) -> pd.DataFrame:
+    """Full grid (groups × bins) with counts and shares (the same code for both engines)."""
+    keys = _key_frame(cells, by)
+    groups = keys.drop_duplicates().sort_values(list(by)).reset_index(drop=True) if by \
+        else pd.DataFrame(index=[0] if len(cells) else [])
+    grid = groups.merge(pd.DataFrame({"bin": np.arange(len(edges_us))}), how="cross")
+    cells = keys.assign(bin=cells["bin"].to_numpy(np.int64), count=cells["count"].to_numpy(np.int64))
+    out = grid.merge(cells, on=list(by) + ["bin"], how="left") if len(grid) else grid.assign(count=[])
+    counts = out["count"].fillna(0).to_numpy(np.int64)
+    totals = out.groupby(list(by), sort=False)["count"].transform("sum").to_numpy(np.float64) if by \
+        else np.full(len(out), counts.sum(), dtype=np.float64)
+    days = edges_us / _DAY_US
+    result = out[list(by)].copy()
+    result["days_from"] = pd.Series(days[out["bin"].to_numpy(np.int64)], dtype=pd.ArrowDtype(pa.float64()))
+    upper = np.append(days[1:], np.nan)[out["bin"].to_numpy(np.int64)]
+    result["days_to"] = pd.Series(pa.array(upper, mask=np.isnan(upper)), dtype=pd.ArrowDtype(pa.float64()))
+    result["resolved"] = pd.Series(counts, dtype=pd.ArrowDtype(pa.int64()))
+    result["share"] = _pct(pd.Series(counts), pd.Series(totals))
+    result.attrs.update(_result_attrs(attrs, as_of_us))
+    return result.reset_index(drop=True)

@@ -1,0 +1,245 @@
+"""The procedure-simplification report: every section the notebook shows, as library calls."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import plots, procedures, ranking, targets
+from .data import load
+from .params import ParameterError, as_province, as_year, safe_dir, safe_input
+from .provinces import provinces
+from .reporting import esc, num_en, num_vi, parameter_error, save_table, show_fig, show_md, show_table
+
+# Procedure-related measures from the indices: (index_id, indicator, label vi, label en, view)
+MEASURES = [
+    ("pci", "time_costs", "PCI Chi phí thời gian", "PCI time costs", "doanh nghiệp / business"),
+    ("pci", "entry_costs", "PCI Chi phí gia nhập thị trường", "PCI entry costs", "doanh nghiệp / business"),
+    ("papi", "d5_public_admin_procedures", "PAPI Thủ tục hành chính công", "PAPI public administrative procedures", "người dân / citizens"),
+    ("papi", "d8_e_governance", "PAPI Quản trị điện tử", "PAPI e-governance", "người dân / citizens"),
+    ("par", "cai_cach_tthc", "PAR Cải cách TTHC", "PAR Index: administrative-procedure reform", "chính quyền / government"),
+    ("sipas", "overall", "SIPAS Chỉ số hài lòng", "SIPAS satisfaction", "người dân / citizens"),
+]
+LEVELS = [("procedures_provincial", "Cấp tỉnh / provincial"), ("procedures_district", "Cấp huyện / district"),
+          ("procedures_commune", "Cấp xã / commune")]
+DOSSIER_METRICS = [("dossiers_received", "Tiếp nhận / received"), ("dossiers_resolved", "Đã giải quyết / resolved"),
+                   ("dossiers_ahead_of_time", "Trước hạn / ahead of time"), ("dossiers_on_time", "Đúng hạn / on time"),
+                   ("dossiers_late", "Trễ hạn / late"), ("dossiers_received_online", "Trực tuyến / online")]
+
+
+def _measure_rows(scores: pd.DataFrame) -> pd.DataFrame:
+    keys = pd.DataFrame([(i, k) for i, k, *_ in MEASURES], columns=["index_id", "indicator"])
+    return scores.merge(keys, on=["index_id", "indicator"])
+
+
+def available_years() -> list[int]:
+    """Years with any procedure-related data: TTHC facts or a procedure-related index measure."""
+    f = load("facts")
+    years = set(int(y) for y in f[f.index_id.isin(procedures.PROC_INDEX_IDS)].year.dropna().unique())
+    years |= set(int(y) for y in _measure_rows(load("scores")).year.unique())
+    return sorted(years)
+
+
+@dataclass
+class Context:
+    year: int
+    province: str
+    dossiers_path: Path | None
+    output_dir: Path
+    facts: pd.DataFrame
+    scores: pd.DataFrame
+    ranked: pd.DataFrame
+    names: dict[str, str]
+    names_en: dict[str, str]
+
+    @property
+    def focal(self) -> str:
+        return self.names[self.province]
+
+    @property
+    def own(self) -> pd.DataFrame:
+        return procedures.province_facts(self.facts, self.province, self.year)
+
+
+def setup(year, province="67", dossiers_path=None, output_dir=None) -> Context:
+    """Validate the parameters (a clear message for bad ones) and load the data."""
+    try:
+        plots.style()
+        year = as_year(year, available_years())
+        province = as_province(province)
+        out = safe_dir(output_dir, Path("reports") / str(year) / "procedure_simplification")
+        dossiers = safe_input(dossiers_path)
+    except ParameterError as e:
+        parameter_error(e)
+    scores = load("scores")
+    ranked = ranking.rank_scores(scores)
+    p = provinces()
+    return Context(year, province, dossiers, out, load("facts"), scores, ranked,
+                   dict(zip(p.code, p.name)), dict(zip(p.code, p.name_en)))
+
+
+def overview(ctx: Context) -> pd.DataFrame:
+    """What the sources report for the province this year — and exactly what is missing."""
+    own = ctx.own
+    k = procedures.kpis(own)
+    save_table(k, ctx.output_dir, "procedure_kpis")
+    have = set(own.metric)
+    wanted = [m for m, _ in LEVELS] + ["procedures_total", "procedures_simplified", "procedures_online_full",
+                                       "procedures_online_partial"] + [m for m, _ in DOSSIER_METRICS] + ["on_time_rate", "plan_tasks_total"]
+    missing = [m for m in wanted if m not in have]
+    periods = sorted(own.period.dropna().unique())
+    if own.empty:
+        show_md(esc(f"Không có số liệu TTHC nào của {ctx.focal} cho năm {ctx.year} trong dữ liệu. "
+                    f"/ No procedure (TTHC) statistics for {ctx.names_en[ctx.province]} in {ctx.year} in our sources. "
+                    f"Thiếu / missing: {', '.join(missing)}. Phần so sánh giữa các tỉnh vẫn được trình bày bên dưới "
+                    "/ the cross-province view is still shown below."))
+    else:
+        show_md(esc(f"{ctx.focal} {ctx.year}: {len(own)} số liệu từ {own.source_url.nunique()} nguồn, kỳ / periods: "
+                    f"{', '.join(periods)}. / {len(own)} reported figures from {own.source_url.nunique()} sources.")
+                + ("\n\n" + esc(f"Chưa có / not reported: {', '.join(missing)}.") if missing else ""))
+        show_table(k.drop(columns=["quote"]))
+    return k
+
+
+def inventory(ctx: Context) -> pd.DataFrame:
+    """Procedures in force by level, each level's share, and fully-online procedures."""
+    own = ctx.own
+    rows = []
+    for m, label in LEVELS + [("procedures_total", "Tổng / total"), ("procedures_online_full", "Trực tuyến toàn trình / fully online"),
+                              ("procedures_online_partial", "Trực tuyến một phần / partly online"),
+                              ("procedures_simplified", "Được đơn giản hoá / simplified")]:
+        r = own[(own.metric == m) & own.value.notna()]
+        for x in r.itertuples():
+            rows.append({"metric": m, "label": label, "component": x.component, "value": x.value,
+                         "value_as_written": x.value_as_written, "period": x.period, "source_url": x.source_url})
+    tab = pd.DataFrame(rows, columns=["metric", "label", "component", "value", "value_as_written", "period", "source_url"])
+    save_table(tab, ctx.output_dir, "procedure_inventory")
+    lv = tab[tab.metric.isin([m for m, _ in LEVELS]) & tab.component.isna()]
+    if lv.empty:
+        show_md(esc(f"Không có số TTHC theo cấp của {ctx.focal} năm {ctx.year}. / No procedures-by-level count for this year."))
+        return tab
+    total = tab[(tab.metric == "procedures_total") & tab.component.isna()]
+    t = float(total.value.iloc[0]) if len(total) else lv.value.sum()
+    show_fig(plots.bars(list(lv.label), list(lv.value), f"TTHC đang áp dụng theo cấp — {ctx.focal} {ctx.year}",
+                        "Procedures in force by level", "Số TTHC / procedures", fmt="{:,.0f}"))
+    parts = "; ".join(f"{r.label.split(' / ')[0]} {num_vi(r.value, 0)} ({num_vi(100 * r.value / t, 1)}%)" for r in lv.itertuples())
+    show_md(esc(f"{ctx.focal} có {num_vi(t, 0)} TTHC: {parts}. / {ctx.names_en[ctx.province]} has {num_en(t, 0)} procedures in force."))
+    show_table(tab.drop(columns=["source_url"]))
+    return tab
+
+
+def dossier_handling(ctx: Context) -> pd.DataFrame:
+    """Dossiers received / resolved / ahead / on time / late with the rates, stated and computed."""
+    own = ctx.own
+    k = procedures.kpis(own)
+    keep = [m for m, _ in DOSSIER_METRICS] + list(procedures.RATIOS) + procedures.STATED_RATES
+    tab = k[k.kpi.isin(keep)].reset_index(drop=True)
+    save_table(tab, ctx.output_dir, "dossier_kpis")
+    counts = own[own.metric.isin([m for m, _ in DOSSIER_METRICS]) & own.value.notna() & own.component.isna()]
+    if counts.empty:
+        show_md(esc(f"Không có số liệu hồ sơ của {ctx.focal} năm {ctx.year}. / No dossier counts for this year."))
+        return tab
+    for period, g in counts.groupby("period"):
+        labels = dict(DOSSIER_METRICS)
+        show_fig(plots.bars([labels[m] for m in g.metric], list(g.value), f"Giải quyết hồ sơ — {ctx.focal}, kỳ {period}",
+                            f"Dossier handling, period {period}", "Số hồ sơ / dossiers", fmt="{:,.0f}"))
+    show_table(tab.drop(columns=["quote"]))
+    return tab
+
+
+def checks(ctx: Context) -> pd.DataFrame:
+    c = procedures.consistency_checks(ctx.own)
+    save_table(c, ctx.output_dir, "consistency_checks")
+    if c.empty:
+        show_md("*Không có kiểm tra nào áp dụng được / no checks apply to the reported figures.*")
+        return c
+    bad = c[c.ok.eq(False)]
+    show_md(esc(f"{len(c)} kiểm tra, {len(bad)} không khớp. / {len(c)} checks, {len(bad)} inconsistent.")
+            + ("" if bad.empty else "\n\n**" + esc("Không khớp / inconsistent: " + "; ".join(bad.check)) + "**"))
+    show_table(c)
+    return c
+
+
+def history_and_neighbours(ctx: Context) -> pd.DataFrame:
+    """The same KPIs for the previous year and for provinces of the same region that report any."""
+    region = provinces().set_index("code").region_6
+    same = [c for c in region.index if region[c] == region.get(ctx.province)]
+    f = ctx.facts
+    d = f[f.index_id.isin(procedures.PROC_INDEX_IDS) & f.scope.isin(same) & f.year.isin([ctx.year - 1, ctx.year])
+          & f.value.notna()]
+    tab = d[["scope", "year", "period", "metric", "value", "unit", "value_as_written", "source_url"]].copy()
+    tab.insert(1, "province", tab.scope.map(ctx.names))
+    tab = tab.sort_values(["metric", "scope", "year", "period"]).reset_index(drop=True)
+    save_table(tab, ctx.output_dir, "neighbours_previous_year")
+    if tab.empty:
+        show_md(esc(f"Không có số liệu TTHC của các tỉnh cùng vùng cho {ctx.year - 1}–{ctx.year}. / "
+                    "No procedure statistics for the region's provinces in these two years."))
+    else:
+        show_table(tab.drop(columns=["source_url"]), max_rows=60)
+    return tab
+
+
+def cross_province(ctx: Context) -> pd.DataFrame:
+    """Procedure-related measures of every province side by side, focal province marked."""
+    d = _measure_rows(ctx.ranked[ctx.ranked.year == ctx.year])
+    if d.empty:
+        show_md(f"*Năm {ctx.year} không có chỉ số liên quan đến thủ tục / no procedure-related index measures this year.*")
+        return pd.DataFrame()
+    label = {(i, k): en for i, k, _vi, en, _v in MEASURES}
+    d = d.assign(measure=[label[(i, k)] for i, k in zip(d.index_id, d.indicator)])
+    wide = d.pivot_table(index="province_code", columns="measure", values="value").reset_index()
+    wide.insert(1, "province", wide.province_code.map(ctx.names))
+    save_table(wide, ctx.output_dir, "cross_province_measures")
+    cover = d.groupby("measure").agg(provinces=("province_code", "nunique"), coverage=("coverage", "first"))
+    show_md(esc("Số tỉnh có dữ liệu / provinces covered: " + "; ".join(f"{m}: {r.provinces} ({r.coverage})" for m, r in cover.iterrows())))
+    full = [m for m in wide.columns[2:] if wide[m].notna().sum() >= 20]
+    if full:
+        mat = wide.set_index("province")[full]
+        mat = mat.sort_values(full[0], ascending=False)
+        z = (mat - mat.mean()) / mat.std()
+        show_fig(plots.heatmap(z, f"Các thước đo liên quan đến thủ tục, {ctx.year} (điểm chuẩn hoá z)",
+                               "Procedure-related measures by province (z-scores within each measure)", focal_label=ctx.focal,
+                               center=0, cmap="RdYlGn"))
+    if len(full) >= 2:
+        a, b = full[0], full[1]
+        show_fig(plots.scatter(wide, a, b, "province", ctx.focal, f"{a} và {b}, {ctx.year}",
+                               "Do the views agree? Each dot is a province", a, b))
+        rho = wide[[a, b]].dropna().corr(method="spearman").iloc[0, 1]
+        n = len(wide[[a, b]].dropna())
+        show_md(esc(f"Hệ số Spearman giữa {a} và {b}: {num_vi(rho)} (n = {n}). / Spearman rho {num_en(rho)} over {n} provinces."))
+    focal = d[d.province_code == ctx.province][["measure", "value", "rank", "rank_source", "n_ranked", "coverage"]]
+    save_table(focal, ctx.output_dir, "cross_province_focal")
+    if len(focal):
+        show_md(f"**{esc(ctx.focal)}**")
+        show_table(focal)
+    return wide
+
+
+def stated_targets(ctx: Context) -> pd.DataFrame:
+    g = targets.target_gaps(ctx.ranked, ctx.province, as_of=ctx.year)
+    own = ctx.facts[(ctx.facts.scope == ctx.province) & ctx.facts.metric.str.startswith("target_")]
+    save_table(g, ctx.output_dir, "targets")
+    if g.empty and own.empty:
+        show_md(esc(f"Không có mục tiêu đã công bố của {ctx.focal}. / No stated targets for this province."))
+    else:
+        show_table(g)
+    return g
+
+
+def dossier_export(ctx: Context) -> pd.DataFrame:
+    """KPIs from a dossier-level export, when one is given (by level and by month)."""
+    if ctx.dossiers_path is None:
+        show_md("*Không có tệp hồ sơ chi tiết (`dossiers_path`) / no dossier-level export given.*")
+        return pd.DataFrame()
+    from . import dossiers
+
+    by_level = dossiers.dossier_kpis(ctx.dossiers_path, by=("level",))
+    by_month = dossiers.dossier_kpis(ctx.dossiers_path, by=("month",))
+    save_table(by_level, ctx.output_dir, "export_kpis_by_level")
+    save_table(by_month, ctx.output_dir, "export_kpis_by_month")
+    label = "SYNTHETIC – " if "synthetic" in str(ctx.dossiers_path).lower() else ""
+    show_md(esc(f"{label}Tệp / export: {ctx.dossiers_path.name}"))
+    show_table(by_level)
+    show_table(by_month)
+    return by_level

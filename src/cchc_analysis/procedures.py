@@ -1,0 +1,115 @@
+"""Administrative-procedure (TTHC) KPIs from reported statistics (`facts`), and consistency checks.
+
+Every KPI says whether it is *stated* by a source or *computed* here from stated counts; a
+computed rate is never written back as if it had been published. Consistency checks report,
+never hide: parts that should sum to a total, resolved ≤ received, rates within 0–100, and a
+stated rate against the rate computed from stated counts, with the tolerance of the printed
+precision (half a unit of the last printed digit).
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+PROC_INDEX_IDS = ["tthc", "index766"]
+
+# KPI id → (numerator metric, denominator metric, name_vi, name_en, stated-rate metric or None)
+RATIOS = {
+    "share_provincial": ("procedures_provincial", "procedures_total", "Tỷ lệ TTHC cấp tỉnh", "Share of procedures at provincial level", None),
+    "share_district": ("procedures_district", "procedures_total", "Tỷ lệ TTHC cấp huyện", "Share at district level", None),
+    "share_commune": ("procedures_commune", "procedures_total", "Tỷ lệ TTHC cấp xã", "Share at commune level", None),
+    "online_full_share": ("procedures_online_full", "procedures_total", "Tỷ lệ TTHC trực tuyến toàn trình", "Share of procedures fully online", None),
+    "simplified_rate": ("procedures_simplified", "procedures_total", "Tỷ lệ TTHC được đơn giản hoá", "Share of procedures simplified", None),
+    "resolution_rate": ("dossiers_resolved", "dossiers_received", "Tỷ lệ hồ sơ đã giải quyết", "Dossiers resolved, % of received", "resolved_rate"),
+    "ahead_share": ("dossiers_ahead_of_time", "dossiers_resolved", "Tỷ lệ hồ sơ trước hạn", "Resolved ahead of time, % of resolved", "ahead_of_time_rate"),
+    "late_share": ("dossiers_late", "dossiers_resolved", "Tỷ lệ hồ sơ trễ hạn", "Resolved late, % of resolved", "late_rate"),
+    "online_dossier_share": ("dossiers_received_online", "dossiers_received", "Tỷ lệ hồ sơ trực tuyến", "Online dossiers, % of received", "online_dossier_rate"),
+    "plan_completion": ("plan_tasks_done", "plan_tasks_total", "Tỷ lệ hoàn thành kế hoạch CCHC", "Reform plan tasks done, % of planned", "plan_completion_rate"),
+}
+PARTS = {"procedures_total": ["procedures_provincial", "procedures_district", "procedures_commune"],
+         "procedures_online_full": ["procedures_online_full_provincial", "procedures_online_full_district",
+                                    "procedures_online_full_commune"]}
+STATED_RATES = ["on_time_rate", "resolved_rate", "ahead_of_time_rate", "late_rate", "online_dossier_rate",
+                "plan_completion_rate", "online_on_time_rate", "satisfaction_rate"]
+
+
+def printed_tolerance(value_as_written) -> float:
+    """Half a unit of the last printed digit: '95,6%' → 0.05; '97%' → 0.5; unknown → 0.05."""
+    if not isinstance(value_as_written, str):
+        return 0.05
+    m = re.search(r"\d+(?:[.,](\d+))?\s*%?\s*$", value_as_written.strip())
+    if not m:
+        return 0.05
+    decimals = len(m.group(1)) if m.group(1) and len(m.group(1)) != 3 else 0
+    return 0.5 * 10 ** (-decimals)
+
+
+def province_facts(facts: pd.DataFrame, scope: str, year: int | None = None, period: str | None = None) -> pd.DataFrame:
+    """Procedure facts for one scope (province code or 'national') and year (all periods unless given)."""
+    d = facts[facts.index_id.isin(PROC_INDEX_IDS) & (facts.scope == scope)]
+    if year is not None:
+        d = d[d.year == year]
+    if period is not None:
+        d = d[d.period == period]
+    return d.reset_index(drop=True)
+
+
+def _one(f: pd.DataFrame, metric: str) -> pd.Series | None:
+    d = f[(f.metric == metric) & f.value.notna() & f.component.isna()] if "component" in f else f[(f.metric == metric) & f.value.notna()]
+    return None if d.empty else d.iloc[0]
+
+
+def kpis(f: pd.DataFrame) -> pd.DataFrame:
+    """KPI table for one scope-period: every stated value, and every ratio computable from stated counts."""
+    rows = []
+    for r in f[f.value.notna()].itertuples():
+        rows.append({"kpi": r.metric, "kind": "stated", "value": r.value, "unit": r.unit,
+                     "value_as_written": r.value_as_written, "period": r.period, "source_url": r.source_url,
+                     "quote": r.quote})
+    for kpi, (num, den, name_vi, name_en, _stated) in RATIOS.items():
+        for period, g in f.groupby("period", dropna=False):
+            a, b = _one(g, num), _one(g, den)
+            if a is not None and b is not None and b.value:
+                rows.append({"kpi": kpi, "kind": "computed", "value": 100 * a.value / b.value, "unit": "percent",
+                             "value_as_written": f"{a.value_as_written} / {b.value_as_written}", "period": period,
+                             "source_url": a.source_url, "quote": f"{name_vi} / {name_en}: {num} ÷ {den}"})
+    return pd.DataFrame(rows, columns=["kpi", "kind", "value", "unit", "value_as_written", "period", "source_url", "quote"])
+
+
+def consistency_checks(f: pd.DataFrame) -> pd.DataFrame:
+    """Every check that the stated numbers allow, with both numbers, the tolerance and the result."""
+    rows = []
+
+    def add(check, stated, computed, tol, sources, note=""):
+        ok = None if stated is None or computed is None else abs(stated - computed) <= tol + 1e-9
+        rows.append({"check": check, "stated": stated, "computed": computed, "tolerance": tol, "ok": ok,
+                     "sources": sources, "note": note})
+
+    for period, g in f.groupby("period", dropna=False):
+        for total, parts in PARTS.items():
+            t = _one(g, total)
+            ps = [_one(g, p) for p in parts]
+            if t is not None and all(p is not None for p in ps):
+                add(f"{' + '.join(parts)} = {total} [{period}]", t.value, sum(p.value for p in ps), 0,
+                    "; ".join(sorted({t.source_url} | {p.source_url for p in ps})))
+        rec, res = _one(g, "dossiers_received"), _one(g, "dossiers_resolved")
+        if rec is not None and res is not None:
+            rows.append({"check": f"dossiers_resolved ≤ dossiers_received [{period}]", "stated": res.value,
+                         "computed": rec.value, "tolerance": 0, "ok": bool(res.value <= rec.value),
+                         "sources": "; ".join(sorted({rec.source_url, res.source_url})), "note": ""})
+        for m in STATED_RATES:
+            r = _one(g, m)
+            if r is not None:
+                rows.append({"check": f"{m} within 0–100 [{period}]", "stated": r.value, "computed": None,
+                             "tolerance": 0, "ok": bool(0 <= r.value <= 100), "sources": r.source_url, "note": ""})
+        for kpi, (num, den, _vi, _en, stated) in RATIOS.items():
+            if stated is None:
+                continue
+            s, a, b = _one(g, stated), _one(g, num), _one(g, den)
+            if s is not None and a is not None and b is not None and b.value:
+                add(f"{stated} vs {num} ÷ {den} [{period}]", s.value, 100 * a.value / b.value,
+                    printed_tolerance(s.value_as_written), "; ".join(sorted({s.source_url, a.source_url, b.source_url})))
+    out = pd.DataFrame(rows, columns=["check", "stated", "computed", "tolerance", "ok", "sources", "note"])
+    out["flag"] = out["ok"].map({True: "ok", False: "KHÔNG KHỚP / INCONSISTENT", None: "–"})
+    return out
