@@ -168,15 +168,6 @@ def _row_offset(fmt: str) -> int:
     return 2 if fmt.startswith("csv") else 1
 
 
-def _file_columns(path: Path, fmt: str) -> list[str]:
-    if fmt == "parquet":
-        return pq.read_schema(path).names
-    opts = pacsv.ReadOptions(block_size=1 << 16)
-    with pacsv.open_csv(path, read_options=opts, convert_options=pacsv.ConvertOptions(
-            column_types={}, include_columns=[])) as reader:
-        return list(reader.schema.names) if reader.schema.names else _csv_header(path)
-
-
 def _csv_header(path: Path) -> list[str]:
     import csv
     import gzip
@@ -307,8 +298,9 @@ def _unique_ids(s: pd.Series) -> pd.Series:
 
 
 def _not_before_received(column: str) -> pa_.Check:
+    name = f"{column} before received_at"     # a dataframe-level check; see _pandera_failures
     return pa_.Check(lambda df: _passes(pc.greater_equal(_arrow(df[column]), _arrow(df["received_at"])),
-                                        df.index), name="before received_at", error="before received_at")
+                                        df.index), name=name, error=name)
 
 
 def _in(values: tuple[str, ...], name: str) -> pa_.Check:
@@ -334,8 +326,6 @@ SCHEMA = pa_.DataFrameSchema(
 )
 """The pandera schema of a normalised dossier frame (after label mapping and timestamp parsing)."""
 
-_DATAFRAME_CHECK_COLUMN = {"before received_at": ("due_at", "resolved_at")}
-
 
 def _row_numbers(index_labels, df: pd.DataFrame, offset: int) -> np.ndarray:
     """Spreadsheet row numbers of index labels (the original position when the index is an int index)."""
@@ -347,23 +337,20 @@ def _row_numbers(index_labels, df: pd.DataFrame, offset: int) -> np.ndarray:
 
 def _pandera_failures(exc: pa_.errors.SchemaErrors, df: pd.DataFrame, offset: int,
                       unparsed: dict[str, np.ndarray]) -> list[Failure]:
+    """pandera's failure cases as Failures; "missing" is not repeated for unparseable timestamps."""
     cases = exc.failure_cases
     cases = cases[cases["index"].notna()].copy()
     cases["check"] = cases["check"].astype(str).replace({"not_nullable": "missing"})
+    # a dataframe-level check "<column> before received_at" reports every column of a failing
+    # row: keep its own column only
     wide = cases["schema_context"] == "DataFrameSchema"
-    keep = ~wide | cases.apply(lambda r: False, axis=1) if False else ~wide
-    # a dataframe-level check reports every column of a failing row: keep only its own column
-    for check, cols in _DATAFRAME_CHECK_COLUMN.items():
-        keep |= wide & (cases["check"] == check) & cases["column"].isin(cols)
-    cases = cases[keep]
+    own = cases["check"] == cases["column"].astype(str) + " before received_at"
+    cases = cases[~wide | own]
+    cases.loc[wide[~wide | own], "check"] = "before received_at"
     cases["row"] = _row_numbers(cases["index"].to_numpy(), df, offset)
     out = []
     for (column, check), grp in cases.groupby(["column", "check"], sort=True):
-        if check == "before received_at":
-            first_bad_per_column = _first_true(pc.less(_arrow(df[column]), _arrow(df["received_at"])))
-            if first_bad_per_column is None:
-                continue
-        if check == "missing" and column in unparsed and len(unparsed[column]):
+        if check == "missing" and len(unparsed.get(column, ())):
             grp = grp[~np.isin(grp["row"].to_numpy(),
                                _row_numbers(df.index[unparsed[column]], df, offset))]
             if grp.empty:
@@ -372,11 +359,6 @@ def _pandera_failures(exc: pa_.errors.SchemaErrors, df: pd.DataFrame, offset: in
         value = None if check == "missing" else str(first["failure_case"])
         out.append(Failure(column, check, int(grp["index"].nunique()), int(first["row"]), value))
     return out
-
-
-def _first_true(mask) -> int | None:
-    hits = np.flatnonzero(pc.fill_null(mask, False).to_numpy(zero_copy_only=False))
-    return int(hits[0]) if hits.size else None
 
 
 def _validate(df: pd.DataFrame, raw: pa.Table, file: str, offset: int,
@@ -446,7 +428,7 @@ def _as_of_us(as_of) -> int | None:
     ts = pd.Timestamp(as_of)
     if ts.tzinfo is not None:
         ts = ts.tz_convert(LOCAL_TZ).tz_localize(None)
-    return int(ts.as_unit("us").value)
+    return int(ts.value // 1000)          # Timestamp.value is in nanoseconds
 
 
 def _normalise_by(by) -> tuple[str, ...]:
@@ -581,8 +563,8 @@ def _pandas_stats(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None) -
     for name, q in QUANTILES.items():
         k = np.maximum(np.ceil(n_res * q).astype(np.int64) - 1, 0)
         pos = np.where(n_res > 0, start + k, 0)
-        stats[f"{name}_us"] = pd.array(np.where(n_res > 0, ordered[pos] if ordered.size else 0, 0),
-                                       dtype="Int64").where(n_res > 0, pd.NA)
+        values = np.where(n_res > 0, ordered[pos] if ordered.size else 0, 0)
+        stats[f"{name}_us"] = pd.arrays.IntegerArray(values.astype(np.int64), n_res == 0)
     if by:
         stats = stats[stats["received"] > 0]
     return stats, gr.as_of_us
@@ -629,10 +611,11 @@ class _Duck:
 
     def __init__(self, source, columns: tuple[str, ...], threads: int | None = None):
         import duckdb
-        config = {"preserve_insertion_order": "false", "TimeZone": LOCAL_TZ}
+        config = {"preserve_insertion_order": "false"}
         if threads:
             config.update(threads=threads, preserve_insertion_order="true")
         self.con = duckdb.connect(config=config)
+        self.con.execute(f"SET TimeZone = {_sql_str(LOCAL_TZ)}")   # for TIMESTAMPTZ -> local time
         self.columns = columns
         if isinstance(source, pd.DataFrame):     # already validated by _load
             self.file, self.fmt = source.attrs.get("source_file", "<DataFrame>"), "frame"
@@ -680,7 +663,7 @@ class _Duck:
 
     def query(self, sql: str) -> pd.DataFrame:
         try:
-            return self.con.execute(sql).arrow().read_all().to_pandas()
+            return self.con.sql(sql).to_arrow_table().to_pandas()
         except Exception as exc:
             if isinstance(exc, SourceError):
                 raise
@@ -713,15 +696,17 @@ def _duck_failures(duck: _Duck, row_expr: str | None = None) -> tuple[list[Failu
                  f"arg_min({value}, _row) FILTER (WHERE {cond}) AS v{i}"]
     aggs.append("epoch_us(max(greatest(received_at, coalesce(resolved_at, received_at)))) AS as_of_us")
     row = duck.query(f"SELECT {', '.join(aggs)} FROM ({scan})").iloc[0]
-    dup = duck.query(f"SELECT sum(n) AS n, min(r) AS r FROM (SELECT count(*) AS n, min(_row) AS r FROM "
-                     f"({scan}) WHERE dossier_id IS NOT NULL GROUP BY dossier_id HAVING count(*) > 1)").iloc[0]
+    dup = duck.query(f"SELECT sum(n) AS n, min(r) AS r, arg_min(dossier_id, r) AS v FROM (SELECT dossier_id, "
+                     f"count(*) AS n, min(_row) AS r FROM ({scan}) WHERE dossier_id IS NOT NULL "
+                     f"GROUP BY dossier_id HAVING count(*) > 1)").iloc[0]
     failures = []
     for i, (column, check, _, _) in enumerate(_SQL_CHECKS):
         if row[f"n{i}"] > 0:
             failures.append(Failure(column, check, int(row[f"n{i}"]), _int_or_none(row[f"r{i}"]),
                                     None if pd.isna(row[f"v{i}"]) else str(row[f"v{i}"])))
     if not pd.isna(dup["n"]) and dup["n"] > 0:
-        failures.append(Failure("dossier_id", "duplicated", int(dup["n"]), _int_or_none(dup["r"]), None))
+        failures.append(Failure("dossier_id", "duplicated", int(dup["n"]), _int_or_none(dup["r"]),
+                                None if pd.isna(dup["v"]) else str(dup["v"])))
     return failures, _int_or_none(row["as_of_us"])
 
 

@@ -165,8 +165,8 @@ def scatter(df: pd.DataFrame, x: str, y: str, label_col: str, focal_label: str |
     if focal_label is not None:
         f = df[df[label_col] == focal_label]
         ax.scatter(f[x], f[y], color=FOCAL, s=80, zorder=3)
-        for r in f.itertuples():
-            ax.annotate(nfc(focal_label), (getattr(r, x), getattr(r, y)), xytext=(6, 4), textcoords="offset points",
+        for xv, yv in zip(f[x], f[y]):
+            ax.annotate(nfc(focal_label), (xv, yv), xytext=(6, 4), textcoords="offset points",
                         color=FOCAL, fontweight="bold")
     ax.set_xlabel(nfc(xlabel))
     ax.set_ylabel(nfc(ylabel))

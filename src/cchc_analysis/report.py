@@ -94,6 +94,7 @@ def _execute(job: Job) -> Job:
     from papermill.exceptions import PapermillExecutionError
 
     t0 = time.perf_counter()
+    os.environ["CCHC_OUTPUT_ROOT"] = str(job.out_dir)  # the directory the user named may take outputs
     job.executed.parent.mkdir(parents=True, exist_ok=True)
     tmp = job.executed.with_name(f".running-{job.executed.name}")
     try:
