@@ -32,9 +32,10 @@ from pathlib import Path
 import pandas as pd
 
 from .. import paths, vn
-from ..errors import ParseError, SourceError
+from ..errors import ParseError, SourceError, UnknownProvinceError
 from ..provinces import name_key, nfc, to_code
 from .base import CONFLICT_COLUMNS, SCORE_COLUMNS, conform
+from .rawfile import Unreadable, open_zip, read_csv_text, unreadable_cells, year_in_name
 
 INDEX_ID = "papi"
 UNIT = "points"
@@ -176,7 +177,7 @@ def _number(x, file, sheet: str | None, row0: int, col0: int | str) -> float:
     """A workbook cell as float; NaN for a blank or "KCDL" cell; SourceError otherwise."""
     if _blank(x):
         return math.nan
-    if isinstance(x, bool):
+    if isinstance(x, (bool, Unreadable)):
         raise SourceError(file, f"expected a number, found {x!r}", sheet=sheet, row=row0 + 1,
                           column=col0 if isinstance(col0, str) else _col_letter(col0))
     if isinstance(x, (int, float)):
@@ -231,8 +232,40 @@ def _check_unique(df: pd.DataFrame, what: str) -> None:
                           f"e.g. {first['year']} {first['province_code']} {first['indicator']}")
 
 
+def _sheet_names(path: Path) -> list[str]:
+    """Sheet names of a workbook; an empty, truncated or damaged file raises SourceError."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        open_zip(path).close()
+    try:
+        return pd.ExcelFile(path, engine="calamine").sheet_names
+    except Exception as e:  # calamine raises its own error types for damaged workbooks
+        raise SourceError(paths.raw_relpath(path), f"not a readable workbook (truncated or damaged?): {e}") from e
+
+
 def _read_sheet(path: Path, sheet) -> pd.DataFrame:
-    return pd.read_excel(path, engine="calamine", sheet_name=sheet, header=None)
+    """A sheet's cells from A1 (row i = spreadsheet row i + 1); Excel error values and formulas
+    without a stored result (read as blank by calamine) are replaced by rawfile.Unreadable markers."""
+    names = _sheet_names(path)
+    name = names[sheet] if isinstance(sheet, int) else sheet
+    if name not in names:
+        raise SourceError(paths.raw_relpath(path), f"sheet {name!r} not found; the workbook has {names}", sheet=name)
+    df = pd.read_excel(path, engine="calamine", sheet_name=name, header=None)
+    marks = unreadable_cells(path, name)
+    if marks:
+        df = df.astype(object)
+        for (r, c), mark in marks.items():
+            if r < df.shape[0] and c < df.shape[1]:
+                df.iat[r, c] = mark
+    return df
+
+
+def _code(name, file, row: int, column: str, sheet: str | None = None) -> str:
+    """Province code of a name cell; an unknown name raises SourceError naming the cell."""
+    try:
+        return to_code(name)
+    except UnknownProvinceError as e:
+        raise SourceError(file, str(e), sheet=sheet, row=row, column=column) from e
 
 
 # ------------------------------------------------------------------ compiled workbook
@@ -277,7 +310,7 @@ def _read_compiled(path: Path) -> tuple[pd.DataFrame, dict[int, dict[tuple[int, 
     file, url = paths.raw_relpath(path), source_url(path)
     records: list[dict] = []
     layouts: dict[int, dict[tuple[int, int], str]] = {}
-    for sheet in pd.ExcelFile(path, engine="calamine").sheet_names:
+    for sheet in _sheet_names(path):
         m = _SHEET_YEAR.match(sheet)
         if not m:
             raise SourceError(file, f"unexpected sheet {sheet!r}; expected 'YYYY_PAPI'", sheet=sheet)
@@ -295,7 +328,7 @@ def _read_compiled(path: Path) -> tuple[pd.DataFrame, dict[int, dict[tuple[int, 
                 continue
             if _is_summary(tinhid, name_en, name_vi):
                 continue
-            code = to_code(name_vi)
+            code = _code(name_vi, file, r + 1, "C", sheet)
             if _blank(tinhid) or f"{int(tinhid):02d}" != code:
                 raise SourceError(file, f"tinhid {tinhid!r} does not match {name_vi!r} (code {code})",
                                   sheet=sheet, row=r + 1, column="A")
@@ -364,7 +397,7 @@ def _read_tall(path: Path, sheet: str, year: int, labels: dict[str, str] | None,
         name = df.iat[name_row, c]
         if _blank(name) or _is_summary(name):
             continue
-        code = to_code(name)
+        code = _code(name, file, name_row + 1, _col_letter(c), sheet)
         if code_row is not None and f"{int(df.iat[code_row, c]):02d}" != code:
             raise SourceError(file, f"province code {df.iat[code_row, c]!r} does not match {name!r}",
                               sheet=sheet, row=code_row + 1, column=_col_letter(c))
@@ -425,7 +458,7 @@ def _read_wide(path: Path, sheet: str, year: int, layout: dict[tuple[int, int], 
         name = df.iat[r, name_cols[0]]
         if _blank(name) or _is_summary(name):
             continue
-        code = to_code(name)
+        code = _code(name, file, r + 1, _col_letter(name_cols[0]), sheet)
         for c, ind in cols.items():
             v = _number(df.iat[r, c], file, sheet, r, c)
             out.append(_score(year, code, ind, v, "full", file, _cell(sheet, r, c), url))
@@ -461,7 +494,7 @@ def year_workbook_values(official_dir: Path | str, *, dimension_sheets: bool = F
         year = int(m.group(1))
         if year not in layouts:
             raise SourceError(paths.raw_relpath(path), f"no compiled sheet for {year}")
-        sheets = pd.ExcelFile(path, engine="calamine").sheet_names
+        sheets = _sheet_names(path)
         main = [s for s in sheets if _MAIN_SHEET.search(s)][:1]
         if not main:
             raise SourceError(paths.raw_relpath(path), "no all-dimensions sheet found")
@@ -486,13 +519,13 @@ def _read_full_2019(path: Path) -> list[dict]:
     cols = {head.index(h): ind for h, ind in wanted.items() if h in head}
     if len(cols) != 2 or head[:2] != ["Tinh_ID", "Tỉnh/Thành phố (trực thuộc trung ương)"]:
         raise SourceError(file, "expected Tinh_ID, province, weighted and unweighted score columns", row=1)
-    sheet = pd.ExcelFile(path, engine="calamine").sheet_names[0]
+    sheet = _sheet_names(path)[0]
     out = []
     for r in range(1, df.shape[0]):
         name = df.iat[r, 1]
         if _blank(name) or _is_summary(df.iat[r, 0], name):
             continue
-        code = to_code(name)
+        code = _code(name, file, r + 1, "B", sheet)
         if f"{int(df.iat[r, 0]):02d}" != code:
             raise SourceError(file, f"Tinh_ID {df.iat[r, 0]!r} does not match {name!r}", sheet=sheet,
                               row=r + 1, column="A")
@@ -548,7 +581,7 @@ def read_2020_2024(path: Path | str) -> pd.DataFrame:
     (the CSV author's own computations) are ignored."""
     path = Path(path)
     file = paths.raw_relpath(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = read_csv_text(path)
     columns = {**CSV_DIMENSIONS, **CSV_AGGREGATE}
     missing = [c for c in ["province_vi", "year", "source_url", *columns] if c not in df.columns]
     if missing:
@@ -559,7 +592,7 @@ def read_2020_2024(path: Path | str) -> pd.DataFrame:
         year = int(_csv_number(rec["year"], file, n, "year"))
         if not 2020 <= year <= 2024:
             raise SourceError(file, f"expected a year 2020–2024, found {rec['year']!r}", row=n, column="year")
-        code = to_code(rec["province_vi"])
+        code = _code(rec["province_vi"], file, n, "province_vi")
         for col, ind in columns.items():
             v = _csv_number(rec[col], file, n, col)
             if not math.isnan(v):
@@ -586,7 +619,7 @@ def read_groups_2018_2019(path: Path | str) -> pd.DataFrame:
     the ENG workbook)."""
     path = Path(path)
     file = paths.raw_relpath(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = read_csv_text(path)
     need = ["year", "sheet", "province_as_written", "column_as_written", "value_as_written",
             "group_as_printed_legend", "cell_fill_as_stored", "source_url"]
     if list(df.columns) != need:
@@ -605,7 +638,8 @@ def read_groups_2018_2019(path: Path | str) -> pd.DataFrame:
         if not lm or not lm.group("tier"):
             raise SourceError(file, "expected a legend label", row=n, column="group_as_printed_legend")
         rows.append({
-            "year": int(rec["year"]), "province_code": to_code(rec["province_as_written"]),
+            "year": year_in_name(path, rec["year"], n),
+            "province_code": _code(rec["province_as_written"], file, n, "province_as_written"),
             "province_as_written": rec["province_as_written"], "indicator": ind,
             "value_as_written": _csv_number(rec["value_as_written"], file, n, "value_as_written"),
             "group_as_printed": rec["group_as_printed_legend"], "tier": lm.group("tier").strip(),
@@ -662,13 +696,13 @@ def read_2023_excerpt(path: Path | str) -> pd.DataFrame:
     A trailing "*" on a name is the report's footnote mark; a row without values is absent."""
     path = Path(path)
     file = paths.raw_relpath(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = read_csv_text(path)
     if list(df.columns) != ["Province", *EXCERPT_COLUMNS, "source_url"]:
         raise SourceError(file, f"unexpected columns {list(df.columns)}", row=1)
     records = []
     for i, rec in enumerate(df.to_dict("records")):
         n = i + 2
-        code = to_code(rec["Province"].strip().rstrip("*").strip())
+        code = _code(rec["Province"].strip().rstrip("*").strip(), file, n, "Province")
         for col, ind in EXCERPT_COLUMNS.items():
             v = _csv_number(rec[col], file, n, col)
             if not math.isnan(v):

@@ -32,6 +32,7 @@ from cchc_analysis.errors import CchcError, SourceError
 from cchc_analysis.paths import raw_relpath
 from cchc_analysis.provinces import to_code
 from cchc_analysis.sources.base import SCORE_COLUMNS, conform
+from cchc_analysis.sources.rawfile import Unreadable, open_zip, unreadable_cells
 
 SOURCE_URL = "https://pcivietnam.vn"
 WORKBOOK_DIR = Path("pci") / "vcci_excel"
@@ -461,17 +462,22 @@ def _open_workbook(path: Path) -> CalamineWorkbook:
     dimensions ("1:69") that calamine rejects; those declarations are dropped in memory only."""
     if not path.exists():
         raise SourceError(path, "file not found")
-    if path.suffix.lower() != ".xlsx":
-        return CalamineWorkbook.from_path(str(path))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            data = zin.read(info.filename)
-            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                data = re.sub(rb'<dimension ref="\d+:\d+"\s*/>', b"", data, count=1)
-            zout.writestr(info, data)
-    buf.seek(0)
-    return CalamineWorkbook.from_filelike(buf)
+    if path.stat().st_size == 0:
+        raise SourceError(path, "the file is empty: expected an Excel workbook")
+    try:
+        if path.suffix.lower() != ".xlsx":
+            return CalamineWorkbook.from_path(str(path))
+        buf = io.BytesIO()
+        with open_zip(path) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                data = zin.read(info.filename)
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    data = re.sub(rb'<dimension ref="\d+:\d+"\s*/>', b"", data, count=1)
+                zout.writestr(info, data)
+        buf.seek(0)
+        return CalamineWorkbook.from_filelike(buf)
+    except (CalamineError, zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
+        raise SourceError(path, f"not a readable workbook (truncated or damaged?): {err}") from err
 
 
 def _load_sheet(path: Path, book: CalamineWorkbook, wanted: str) -> tuple[str, Rows, list]:
@@ -486,4 +492,18 @@ def _load_sheet(path: Path, book: CalamineWorkbook, wanted: str) -> tuple[str, R
     except CalamineError as err:
         raise SourceError(path, f"cannot read the sheet: {err}", sheet=name) from err
     rows = sheet.to_python(skip_empty_area=False)
-    return name, rows, list(sheet.merged_cell_ranges or [])
+    merged = list(sheet.merged_cell_ranges or [])
+    # calamine reads an Excel error, a formula without a result and a cell hidden under a
+    # merged range as blank: put markers there, so that reading a value from them raises.
+    marks = unreadable_cells(path, name)
+    for (r0, c0), (r1, c1) in merged:
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                if (r, c) != (r0, c0):
+                    marks.setdefault((r, c), Unreadable(f"a cell merged into {_letter(c0)}{r0 + 1} "
+                                                        f"(range {_letter(c0)}{r0 + 1}:{_letter(c1)}{r1 + 1})"))
+    for (r, c), mark in marks.items():
+        if r < len(rows):
+            rows[r].extend([None] * (c + 1 - len(rows[r])))
+            rows[r][c] = mark
+    return name, rows, merged

@@ -33,6 +33,7 @@ from .. import paths, vn
 from ..errors import ParseError, SourceError, UnknownProvinceError
 from ..provinces import nfc, to_code
 from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
+from .rawfile import read_csv_text, year_in_name
 
 INDEX_ID = "pci"
 UNIT = "points"
@@ -71,9 +72,7 @@ NEWS_RANK_ONLY = "news mention (rank only)"  # checked against the others, never
 
 def _read_csv(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
     """A raw CSV as text cells (nothing converted), checking `required` columns."""
-    if not path.exists():
-        raise SourceError(paths.raw_relpath(path), "file not found")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df = read_csv_text(path)
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise SourceError(paths.raw_relpath(path), f"missing columns {missing}; found {list(df.columns)}")
@@ -109,7 +108,7 @@ def _check_catalogue(ids: set[str], path: Path) -> None:
                           f"{paths.raw_relpath(CATALOGUE_FILE)}")
 
 
-def _province(name: str, file: str, row: int) -> str | None:
+def _province(name: str, file: str, row: int, column: str | None = None) -> str | None:
     """Province code of a cell, None for a summary row; unknown names raise (with the row noted)."""
     text = nfc(name)
     if SUMMARY_ROW.match(text):
@@ -117,8 +116,7 @@ def _province(name: str, file: str, row: int) -> str | None:
     try:
         return to_code(text)
     except UnknownProvinceError as e:
-        e.add_note(f"in {file}, row {row}")
-        raise
+        raise SourceError(file, str(e), row=row, column=column) from e
 
 
 def _number(text: str, style: str, file: str, row: int, column: str, upper: float) -> float | None:
@@ -195,7 +193,7 @@ def _read_table(path: Path, year: int, coverage: str, labels: dict[str, str]) ->
     rows, seen = [], {}
     for i, rec in enumerate(df.to_dict("records")):
         n = i + 2
-        code = _province(rec[by_role["province"]], file, n)
+        code = _province(rec[by_role["province"]], file, n, by_role["province"])
         if code is None:
             continue
         if code in seen:
@@ -268,15 +266,14 @@ def _profile_rows(path: Path) -> dict[str, pd.DataFrame]:
         if ind is None or ind == "tier":
             raise SourceError(file, f"unknown indicator label {rec['indicator_as_printed']!r}: add it to "
                               f"{paths.raw_relpath(LABELS_FILE)}", row=n, column="indicator_as_printed")
-        code = _province(rec["province_heading_on_page"], file, n)
-        if code is None or code != _province(rec["url_slug"].replace("-", " "), file, n):
+        code = _province(rec["province_heading_on_page"], file, n, "province_heading_on_page")
+        if code is None or code != _province(rec["url_slug"].replace("-", " "), file, n, "url_slug"):
             raise SourceError(file, "province heading and url_slug name different provinces", row=n)
         template = rec["page_template"].split(" ", 1)[0]
         if template not in ("VN", "EN"):
             raise SourceError(file, f"page_template should start with VN or EN: {rec['page_template']!r}",
                               row=n, column="page_template")
-        if not re.fullmatch(r"\d{4}", rec["year"]):
-            raise SourceError(file, f"year {rec['year']!r} is not a year", row=n, column="year")
+        year_in_name(path, rec["year"], n)
         if ind == "rank":
             parsed = _rank(rec["value_as_printed"], file, n, "value_as_printed")
         else:
@@ -449,12 +446,10 @@ def _news_rows(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     facts, scores, ranks = [], [], []
     for i, rec in enumerate(df.to_dict("records")):
         n = i + 2
-        code = _province(rec["province_as_printed"], file, n)
+        code = _province(rec["province_as_printed"], file, n, "province_as_printed")
         if code is None:
             raise SourceError(file, "no province named", row=n, column="province_as_printed")
-        if not re.fullmatch(r"\d{4}", rec["year"]):
-            raise SourceError(file, f"year {rec['year']!r} is not a year", row=n, column="year")
-        year = int(rec["year"])
+        year = year_in_name(path, rec["year"], n)
         score_text, rank_text = nfc(rec["score_as_printed"]), nfc(rec["rank_as_printed"])
         if not score_text and not rank_text:
             raise SourceError(file, "neither a score nor a rank", row=n)
