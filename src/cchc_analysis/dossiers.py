@@ -184,17 +184,25 @@ def _check_columns(file: str, present: list[str], needed: tuple[str, ...], fmt: 
                           row=1 if fmt.startswith("csv") else None, column=missing[0])
 
 
-def _read_table(path: Path, fmt: str, columns: tuple[str, ...]) -> pa.Table:
-    """The needed columns as an Arrow table; CSV values all as text."""
+_DICTIONARY_COLUMNS = ("procedure_code", "level", "channel", "status")   # few distinct values
+
+
+def _read_table(path: Path, fmt: str, columns: tuple[str, ...], required: tuple[str, ...]) -> pa.Table:
+    """`columns` as an Arrow table (after checking that `required` exist): CSV values as text;
+    low-cardinality text columns dictionary-encoded (integer codes + a small dictionary) so that
+    no per-row strings are built."""
     file = str(path)
     _check_columns(file, _csv_header(path) if fmt.startswith("csv") else pq.read_schema(path).names,
-                   columns, fmt)
+                   required, fmt)
+    dictionary = [c for c in columns if c in _DICTIONARY_COLUMNS]
     try:
         if fmt == "parquet":
-            return pq.read_table(path, columns=list(columns))
-        convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in columns},
-                                       include_columns=list(columns), strings_can_be_null=True,
-                                       null_values=[""], quoted_strings_can_be_null=True)
+            return pq.read_table(path, columns=list(columns), read_dictionary=dictionary)
+        types = {c: pa.dictionary(pa.int32(), pa.string()) if c in dictionary else pa.string()
+                 for c in columns}
+        convert = pacsv.ConvertOptions(column_types=types, include_columns=list(columns),
+                                       strings_can_be_null=True, null_values=[""],
+                                       quoted_strings_can_be_null=True)
         return pacsv.read_csv(path, convert_options=convert)
     except (pa.ArrowInvalid, OSError) as exc:
         raise SourceError(file, f"cannot read the export: {exc}") from exc
@@ -208,16 +216,73 @@ def _file_attrs(path: Path, fmt: str) -> dict:
         meta = pq.read_schema(path).metadata or {}
         attrs["synthetic"] = meta.get(METADATA_SYNTHETIC_KEY) == b"true"
     elif "source" in _csv_header(path):
-        convert = pacsv.ConvertOptions(column_types={"source": pa.string()}, include_columns=["source"])
+        convert = pacsv.ConvertOptions(column_types={"source": pa.dictionary(pa.int32(), pa.string())},
+                                       include_columns=["source"])
         col = pacsv.read_csv(path, convert_options=convert).column("source")
-        attrs["synthetic"] = bool(pc.any(pc.equal(col, LABEL)).as_py())
+        attrs["synthetic"] = LABEL in _codes(col)[1]
     if attrs["synthetic"]:
         attrs["source"] = LABEL
     return attrs
 
 
+# Text columns are Arrow string or dictionary<int, string> arrays. The helpers below treat both
+# alike and work on distinct values (a Python loop over a few values, never over rows).
+def _dictionary(col: pa.ChunkedArray) -> tuple[pa.ChunkedArray, list]:
+    """A dictionary column with one shared dictionary, and that dictionary's values."""
+    col = col.unify_dictionaries() if col.num_chunks > 1 else col
+    values = col.chunk(0).dictionary.to_pylist() if col.num_chunks else []
+    return col, values
+
+
+def _with_dictionary(col: pa.ChunkedArray, values: list) -> pa.ChunkedArray:
+    """Replace the (shared) dictionary of `col` by `values`; a None value makes its rows null."""
+    dictionary = pa.array(["" if v is None else v for v in values], pa.string())
+    nulls = pa.array([i for i, v in enumerate(values) if v is None], col.type.index_type)
+    chunks = []
+    for chunk in col.chunks:
+        indices = chunk.indices
+        if len(nulls):
+            indices = pc.if_else(pc.is_in(indices, nulls), pa.scalar(None, indices.type), indices)
+        chunks.append(pa.DictionaryArray.from_arrays(indices, dictionary))
+    return pa.chunked_array(chunks, type=pa.dictionary(col.type.index_type, pa.string()))
+
+
+def _map_text(col: pa.ChunkedArray, fn) -> pa.ChunkedArray:
+    """Apply fn (value -> value or None) to each distinct value of a text column."""
+    if pa.types.is_dictionary(col.type):
+        col, values = _dictionary(col)
+        mapped = [None if v is None else fn(v) for v in values]
+        return col if mapped == values else _with_dictionary(col, mapped)
+    values = pc.unique(col).drop_null().to_pylist()
+    mapped = [fn(v) for v in values]
+    if mapped == values:
+        return col
+    return pc.take(pa.array(mapped, pa.string()), pc.index_in(col, pa.array(values, pa.string())))
+
+
+def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """Integer code per row (-1 for null) in the sorted order of the column's distinct values."""
+    if pa.types.is_dictionary(col.type):
+        col, values = _dictionary(col)
+        distinct = sorted({v for v in values if v is not None})
+        position = {v: i for i, v in enumerate(distinct)}
+        lookup = np.array([position.get(v, -1) for v in values] + [-1], dtype=np.int64)
+        if not col.num_chunks:
+            return np.empty(0, dtype=np.int64), distinct
+        indices = np.concatenate([pc.fill_null(c.indices, len(values)).to_numpy() for c in col.chunks])
+        return lookup[indices], distinct
+    distinct = sorted(pc.unique(col).drop_null().to_pylist())
+    codes = pc.index_in(col, pa.array(distinct, pa.string()))
+    return pc.fill_null(codes, -1).to_numpy().astype(np.int64), distinct
+
+
 def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Column as Arrow string; empty strings become null."""
+    """Column as Arrow string (or dictionary of strings); empty strings become null."""
+    if pa.types.is_dictionary(col.type):
+        col, values = _dictionary(col)
+        if not pa.types.is_string(col.type.value_type):
+            col = _with_dictionary(col, [None if v is None else str(v) for v in values])
+        return _map_text(col, lambda v: v or None)
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
     if col.null_count < len(col) and pc.any(pc.equal(col, "")).as_py():
@@ -227,11 +292,7 @@ def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _canonical(col: pa.ChunkedArray, aliases: dict[str, str]) -> pa.ChunkedArray:
     """Map accepted spellings to canonical labels; unknown values stay as written (to be reported)."""
-    uniques = pc.unique(col).drop_null().to_pylist()
-    mapped = [aliases.get(text_key(u), u) for u in uniques]
-    if mapped == uniques:
-        return col
-    return pc.take(pa.array(mapped, pa.string()), pc.index_in(col, pa.array(uniques, pa.string())))
+    return _map_text(col, lambda v: aliases.get(text_key(v), v))
 
 
 def _parse_timestamps(col: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray]:
@@ -244,7 +305,10 @@ def _parse_timestamps(col: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray
         return pc.cast(col, pa.timestamp("us"), safe=False), none
     if pa.types.is_date(t):
         return pc.cast(pc.cast(col, pa.timestamp("s")), pa.timestamp("us")), none
-    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_dictionary(t)):
+    if pa.types.is_dictionary(t):
+        col = pc.cast(col, t.value_type)
+        t = col.type
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
         raise TypeError(f"type {t}, expected a timestamp, a date or ISO 8601 text")
     text = _as_text(col)
     ok = pc.fill_null(pc.match_substring_regex(text, ISO_TIMESTAMP_RE), False)
@@ -252,8 +316,7 @@ def _parse_timestamps(col: pa.ChunkedArray) -> tuple[pa.ChunkedArray, np.ndarray
     try:
         parsed = pc.cast(candidate, pa.timestamp("us"))
     except pa.ArrowInvalid:          # a well-formed but impossible date, e.g. 2024-02-30
-        values = pd.to_datetime(pd.Series(candidate.to_numpy(zero_copy_only=False)),
-                                format="ISO8601", errors="coerce")
+        values = pd.to_datetime(pd.Series(candidate.to_numpy()), format="ISO8601", errors="coerce")
         parsed = pa.chunked_array([pa.array(values.to_numpy("datetime64[us]"),
                                             mask=values.isna().to_numpy())])
     bad = pc.and_(pc.is_valid(text), pc.is_null(parsed))
@@ -277,24 +340,81 @@ def _normalise(table: pa.Table, file: str) -> tuple[pa.Table, dict[str, np.ndarr
     return pa.table(arrays), bad
 
 
-def _to_frame(table: pa.Table) -> pd.DataFrame:
-    return table.to_pandas(types_mapper=pd.ArrowDtype, self_destruct=True)
+def _decoded(table: pa.Table) -> pa.Table:
+    """Dictionary columns decoded to plain Arrow strings (for frames handed to users)."""
+    for i, name in enumerate(table.column_names):
+        if pa.types.is_dictionary(table.schema.field(name).type):
+            table = table.set_column(i, name, pc.cast(table.column(name), pa.string()))
+    return table
 
 
 def _arrow(s: pd.Series) -> pa.ChunkedArray:
     return s.array.__arrow_array__()
 
 
-def _passes(mask: pa.ChunkedArray | pa.Array, index: pd.Index) -> pd.Series:
+def _passes(mask, index: pd.Index) -> pd.Series:
     """Boolean pass/fail Series for pandera; a null comparison passes."""
-    return pd.Series(pc.fill_null(mask, True).to_numpy(zero_copy_only=False), index=index)
+    if not isinstance(mask, np.ndarray):
+        mask = pc.fill_null(mask, True).to_numpy(zero_copy_only=False)
+    return pd.Series(mask, index=index)
+
+
+_FNV_OFFSET, _FNV_PRIME = np.uint64(14695981039346656037), np.uint64(1099511628211)
+
+
+def _string_hashes(col: pa.ChunkedArray) -> np.ndarray:
+    """64-bit FNV-1a hash of each string, vectorised over rows (a loop over byte positions)."""
+    out = []
+    for chunk in col.chunks:
+        n = len(chunk)
+        offsets = np.frombuffer(chunk.buffers()[1], np.int32)[chunk.offset:chunk.offset + n + 1]
+        data = np.frombuffer(chunk.buffers()[2], np.uint8) if chunk.buffers()[2] else np.zeros(1, np.uint8)
+        starts, lengths = offsets[:-1].astype(np.int64), np.diff(offsets)
+        h = np.full(n, _FNV_OFFSET, dtype=np.uint64)
+        pos, active = 0, None
+        while True:
+            if active is None:
+                longer = lengths > pos
+                if longer.all() and n:
+                    h ^= data[starts + pos]
+                    h *= _FNV_PRIME
+                    pos += 1
+                    continue
+                active = np.flatnonzero(longer)
+            else:
+                active = active[lengths[active] > pos]
+            if not active.size:
+                break
+            h[active] = (h[active] ^ data[starts[active] + pos]) * _FNV_PRIME
+            pos += 1
+        out.append((h ^ lengths.astype(np.uint64)) * _FNV_PRIME)
+    return np.concatenate(out) if out else np.empty(0, dtype=np.uint64)
+
+
+def _duplicated(col: pa.ChunkedArray) -> np.ndarray | None:
+    """Rows whose (non-null) value occurs more than once, or None when all values are distinct.
+
+    Hashes are sorted to find candidates; candidates are then compared exactly, so a hash
+    collision never reports a duplicate."""
+    if not pa.types.is_string(col.type):
+        col = pc.cast(col, pa.string())
+    hashes = _string_hashes(col)
+    valid = col.is_valid().to_numpy(zero_copy_only=False)
+    ordered = np.sort(hashes[valid])
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not repeated.size:
+        return None
+    candidates = np.flatnonzero(valid & np.isin(hashes, repeated))
+    values = pd.Series(col.take(pa.array(candidates)).to_pylist())
+    dups = values[values.duplicated(keep=False)].unique().tolist()
+    if not dups:
+        return None
+    return pc.fill_null(pc.is_in(col, pa.array(dups, pa.string())), False).to_numpy(zero_copy_only=False)
 
 
 def _unique_ids(s: pd.Series) -> pd.Series:
-    arr = _arrow(s)
-    if pc.count_distinct(arr, mode="only_valid").as_py() == arr.length() - arr.null_count:
-        return pd.Series(np.ones(len(s), dtype=bool), index=s.index)
-    return ~s.duplicated(keep=False) | s.isna()
+    dup = _duplicated(_arrow(s))
+    return _passes(np.ones(len(s), dtype=bool) if dup is None else ~dup, s.index)
 
 
 def _not_before_received(column: str) -> pa_.Check:
@@ -304,8 +424,11 @@ def _not_before_received(column: str) -> pa_.Check:
 
 
 def _in(values: tuple[str, ...], name: str) -> pa_.Check:
-    return pa_.Check(lambda s: _passes(pc.is_in(_arrow(s), pa.array(values)), s.index),
-                     name=name, error=name)
+    def check(s: pd.Series) -> pd.Series:
+        codes, distinct = _codes(_arrow(s))
+        allowed = np.array([v in values for v in distinct] + [True])     # code -1 (null) passes
+        return _passes(allowed[codes], s.index)
+    return pa_.Check(check, name=name, error=name)
 
 
 SCHEMA = pa_.DataFrameSchema(
@@ -324,7 +447,16 @@ SCHEMA = pa_.DataFrameSchema(
     strict=False,
     name="dossier export (normalised)",
 )
-"""The pandera schema of a normalised dossier frame (after label mapping and timestamp parsing)."""
+"""pandera schema of a normalised dossier frame (labels mapped, timestamps parsed). Text columns
+may also be dictionary-encoded Arrow strings (the KPI path reads them so); see _schema_for."""
+
+
+def _schema_for(df: pd.DataFrame) -> pa_.DataFrameSchema:
+    present = [c for c in COLUMNS if c in df.columns]
+    encoded = {c: {"dtype": df[c].dtype} for c in present if c in TEXT_COLUMNS
+               and isinstance(df[c].dtype, pd.ArrowDtype) and pa.types.is_dictionary(df[c].dtype.pyarrow_dtype)}
+    schema = SCHEMA.select_columns(present)
+    return schema.update_columns(encoded) if encoded else schema
 
 
 def _row_numbers(index_labels, df: pd.DataFrame, offset: int) -> np.ndarray:
@@ -364,7 +496,6 @@ def _pandera_failures(exc: pa_.errors.SchemaErrors, df: pd.DataFrame, offset: in
 def _validate(df: pd.DataFrame, raw: pa.Table, file: str, offset: int,
               unparsed: dict[str, np.ndarray]) -> None:
     """Validate a normalised frame with :data:`SCHEMA` (lazy) plus timestamp parse errors."""
-    schema = SCHEMA.select_columns([c for c in COLUMNS if c in df.columns])
     failures = []
     for column, positions in unparsed.items():
         if len(positions):
@@ -372,21 +503,25 @@ def _validate(df: pd.DataFrame, raw: pa.Table, file: str, offset: int,
             failures.append(Failure(column, "not a timestamp", len(positions), int(rows.min()),
                                     str(raw.column(column)[int(positions[np.argmin(rows)])].as_py())))
     try:
-        schema.validate(df, lazy=True, inplace=True)
+        _schema_for(df).validate(df, lazy=True, inplace=True)
     except pa_.errors.SchemaErrors as exc:
         failures += _pandera_failures(exc, df, offset, unparsed)
     _raise_failures(file, failures)
 
 
-def _load(source, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Read (path) or take (DataFrame) `columns`, normalise and validate; Arrow-backed result."""
+def _load(source, columns: tuple[str, ...], required: tuple[str, ...], decode: bool = False,
+          validate: bool = True) -> pd.DataFrame:
+    """Read (path) or take (DataFrame) `columns`, normalise and (unless validate=False) validate.
+
+    The result is Arrow-backed; decode=False keeps low-cardinality text columns
+    dictionary-encoded (the KPI path)."""
     if isinstance(source, pd.DataFrame):
         attrs = {"source_file": source.attrs.get("source_file", "<DataFrame>"),
                  "row_offset": source.attrs.get("row_offset", 1),
                  "synthetic": bool(source.attrs.get("synthetic", False))}
         if "source" in source.attrs:
             attrs["source"] = source.attrs["source"]
-        _check_columns(attrs["source_file"], list(source.columns), columns, "frame")
+        _check_columns(attrs["source_file"], list(source.columns), required, "frame")
         arrays = {}
         for c in columns:
             try:
@@ -399,13 +534,15 @@ def _load(source, columns: tuple[str, ...]) -> pd.DataFrame:
         path = Path(source)
         fmt = _file_format(path)
         attrs = _file_attrs(path, fmt)
-        raw = _read_table(path, fmt, columns)
+        raw = _read_table(path, fmt, columns, required)
         index = None
     table, unparsed = _normalise(raw, attrs["source_file"])
-    df = _to_frame(table)
+    df = (_decoded(table) if decode else table).to_pandas(types_mapper=pd.ArrowDtype)
+    del table
     if index is not None:
         df.index = index
-    _validate(df, raw, attrs["source_file"], attrs["row_offset"], unparsed)
+    if validate:
+        _validate(df, raw, attrs["source_file"], attrs["row_offset"], unparsed)
     df.attrs.update(attrs)
     return df
 
@@ -418,7 +555,7 @@ def read_dossiers(path) -> pd.DataFrame:
     row_offset (spreadsheet row of the first dossier) and synthetic (True for files made by
     :mod:`cchc_analysis.synthetic`, then also ``source``). Raises SourceError on bad input.
     """
-    return _load(path, COLUMNS)
+    return _load(path, COLUMNS, COLUMNS, decode=True)
 
 
 # ----------------------------------------------------------------------------- shared helpers
@@ -469,15 +606,16 @@ def choose_engine(source, engine: str = "auto") -> str:
 
 
 # ----------------------------------------------------------------------------- pandas engine
+AHEAD, ON_TIME, LATE, OPEN_OVERDUE, OPEN = range(5)     # outcome category of a dossier at as_of
+
+
 @dataclass
 class _Grouped:
     g: np.ndarray            # group id per row (rows received up to as_of)
     keys: pd.DataFrame       # key values per group id
-    received_us: np.ndarray
-    due_us: np.ndarray
-    resolved: np.ndarray     # bool: resolved up to as_of
-    resolved_us: np.ndarray  # 0 where not resolved
-    online: np.ndarray
+    outcome: np.ndarray      # int8 category per row (AHEAD .. OPEN)
+    online: np.ndarray       # bool per row
+    processing_us: np.ndarray  # resolved_at - received_at of the resolved rows, in row order
     as_of_us: int
 
 
@@ -485,86 +623,111 @@ def _int64(col: pd.Series, fill: int = 0) -> np.ndarray:
     return pc.fill_null(pc.cast(_arrow(col), pa.int64()), fill).to_numpy()
 
 
-def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
-    """Integer codes of a text column, in sorted order of its distinct values."""
-    values = sorted(pc.unique(col).to_pylist())
-    return pc.index_in(col, pa.array(values, pa.string())).to_numpy().astype(np.int64), values
+def _month_codes(received_us: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    month = (received_us // _DAY_US).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    low = int(month.min(initial=0))
+    high = int(month.max(initial=low))
+    return month - low, [str(np.datetime64(m, "M")) for m in range(low, high + 1)]
 
 
 def _pandas_grouped(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None) -> _Grouped:
+    """Rows received up to as_of as compact numpy arrays with a group id per row (vectorised)."""
     received = _int64(df["received_at"])
-    resolved_col = _arrow(df["resolved_at"])
-    resolved_us = _int64(df["resolved_at"])
-    has_resolved = resolved_col.is_valid().to_numpy()
+    resolved = _int64(df["resolved_at"], fill=np.iinfo(np.int64).max)      # max = not resolved
     if as_of_us is None:
-        as_of_us = int(max(received.max(initial=0), resolved_us.max(initial=0)))
+        as_of_us = int(max(received.max(initial=0),
+                           resolved[resolved < np.iinfo(np.int64).max].max(initial=0)))
     window = received <= as_of_us
     take = None if window.all() else np.flatnonzero(window)
-    pick = (lambda a: a) if take is None else (lambda a: a[take])
 
-    g = np.zeros(int(window.sum()), dtype=np.int64)
+    def pick(a: np.ndarray) -> np.ndarray:
+        return a if take is None else a[take]
+
+    received, resolved = pick(received), pick(resolved)
+    is_resolved = resolved <= as_of_us
+    due_day = pick(_int64(df["due_at"])) // _DAY_US
+    outcome = np.where(due_day < as_of_us // _DAY_US, OPEN_OVERDUE, OPEN).astype(np.int8)
+    day_diff = resolved[is_resolved] // _DAY_US - due_day[is_resolved]
+    del due_day
+    outcome[is_resolved] = (np.sign(day_diff) + 1).astype(np.int8)       # AHEAD, ON_TIME, LATE
+    processing = resolved[is_resolved] - received[is_resolved]
+    del resolved, day_diff
+
+    g = np.zeros(received.size, dtype=np.int64)
     key_values, sizes = [], []
     for key in by:
-        if key == "month":
-            month = pick(received // _DAY_US).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-            low = int(month.min(initial=0))
-            codes, values = month - low, [str(np.datetime64(low + i, "M"))
-                                          for i in range(int(month.max(initial=low)) - low + 1)]
-        else:
-            codes, values = _codes(_arrow(df[key]) if take is None else _arrow(df[key]).take(take))
-        g = g * len(values) + codes
+        codes, values = _month_codes(received) if key == "month" else _codes(_arrow(df[key]))
+        g = g * len(values) + (codes if key == "month" else pick(codes))
         key_values.append(values)
         sizes.append(len(values))
-    if by:
-        ids, g = np.unique(g, return_inverse=True) if math.prod(sizes) > 4 * max(len(g), 1) \
-            else (np.arange(math.prod(sizes)), g)
-        unravel = np.unravel_index(ids, sizes)
-        keys = pd.DataFrame({k: np.asarray(v, dtype=object)[u] for k, v, u in zip(by, key_values, unravel)})
+    n_cells = math.prod(sizes)
+    if by and n_cells > 4 * max(g.size, 1):        # sparse combinations: number the used ones
+        cells, g = np.unique(g, return_inverse=True)
     else:
-        keys = pd.DataFrame(index=[0])
-    res = pick(has_resolved) & (pick(resolved_us) <= as_of_us)
-    return _Grouped(g=g, keys=keys, received_us=pick(received), due_us=pick(_int64(df["due_at"])),
-                    resolved=res, resolved_us=np.where(res, pick(resolved_us), 0),
-                    online=pick(pc.fill_null(pc.equal(_arrow(df["channel"]), "online"), False).to_numpy(
-                        zero_copy_only=False)), as_of_us=as_of_us)
+        cells = np.arange(n_cells)
+    keys = pd.DataFrame({k: np.asarray(v, dtype=object)[u] for k, v, u in
+                         zip(by, key_values, np.unravel_index(cells, sizes))}) if by else pd.DataFrame(index=[0])
+    channel_codes, channels = _codes(_arrow(df["channel"]))
+    online = pick(channel_codes == (channels.index("online") if "online" in channels else -2))
+    return _Grouped(g=g, keys=keys, outcome=outcome, online=online, processing_us=processing,
+                    as_of_us=as_of_us)
 
 
-def _sorted_by_group(g: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
-    """values sorted by (group, value); values are >= 0 integers."""
-    if n_groups <= 1:
-        return np.sort(values)
-    span = int(values.max(initial=0)) + 1
-    if n_groups * span < 2**62:
+_PARTITION_MAX_GROUPS = 2000
+
+
+def _order_statistics(g: np.ndarray, values: np.ndarray, counts: np.ndarray,
+                      ranks: list[np.ndarray]) -> list[np.ndarray]:
+    """Per group, the value of each 0-based rank in `ranks` among the group's `values` (exact).
+
+    Few groups: rows are bucketed by group (stable radix argsort) and each bucket partitioned
+    (a loop over groups, not rows). Many groups: one sort of (group, value) keys."""
+    out = [np.zeros(counts.size, dtype=np.int64) for _ in ranks]
+    if not values.size:
+        return out
+    starts = np.cumsum(counts) - counts
+    if counts.size <= _PARTITION_MAX_GROUPS:
+        grouped = values if counts.size == 1 else values[np.argsort(g.astype(np.int16), kind="stable")]
+        for i in np.flatnonzero(counts):
+            segment = grouped[starts[i]:starts[i] + counts[i]]
+            wanted = sorted({int(r[i]) for r in ranks})
+            part = np.partition(segment, wanted)
+            for o, r in zip(out, ranks):
+                o[i] = part[r[i]]
+        return out
+    span = int(values.max()) + 1
+    if counts.size * span < 2**62:
         key = g * span + values
         key.sort()
-        return key % span
-    return values[np.lexsort((values, g))]
+        ordered = key % span
+    else:
+        ordered = values[np.lexsort((values, g))]
+    for o, r in zip(out, ranks):
+        o[:] = np.where(counts > 0, ordered[np.minimum(starts + r, values.size - 1)], 0)
+    return out
+
+
+def _quantile_ranks(n: np.ndarray) -> list[np.ndarray]:
+    """0-based rank of each quantile in groups of n values: ceil(n*q) - 1 (inverted CDF)."""
+    return [np.maximum(np.ceil(n * q).astype(np.int64) - 1, 0) for q in QUANTILES.values()]
 
 
 def _pandas_stats(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None) -> tuple[pd.DataFrame, int]:
     gr = _pandas_grouped(df, by, as_of_us)
     n = len(gr.keys)
-    count = lambda mask=None: np.bincount(gr.g if mask is None else gr.g[mask], minlength=n)  # noqa: E731
-    res = gr.resolved
-    due_day = gr.due_us // _DAY_US
-    cmp = np.sign(gr.resolved_us[res] // _DAY_US - due_day[res])
-    g_res = gr.g[res]
+    # one bincount over (group, outcome, online) cells gives every count
+    cells = np.bincount((gr.g * 5 + gr.outcome) * 2 + gr.online, minlength=n * 10).reshape(n, 5, 2)
+    by_outcome = cells.sum(axis=2)
     stats = gr.keys.copy()
-    stats["received"] = count()
-    stats["resolved"] = count(res)
-    for name, value in (("ahead", -1), ("on_time", 0), ("late", 1)):
-        stats[name] = np.bincount(g_res[cmp == value], minlength=n)
-    stats["online"] = count(gr.online)
-    stats["overdue_backlog"] = count(~res & (due_day < gr.as_of_us // _DAY_US))
-    processing = gr.resolved_us[res] - gr.received_us[res]
-    ordered = _sorted_by_group(g_res, processing, n)
-    n_res = stats["resolved"].to_numpy()
-    start = np.cumsum(n_res) - n_res
-    for name, q in QUANTILES.items():
-        k = np.maximum(np.ceil(n_res * q).astype(np.int64) - 1, 0)
-        pos = np.where(n_res > 0, start + k, 0)
-        values = np.where(n_res > 0, ordered[pos] if ordered.size else 0, 0)
-        stats[f"{name}_us"] = pd.arrays.IntegerArray(values.astype(np.int64), n_res == 0)
+    stats["received"] = by_outcome.sum(axis=1)
+    stats["resolved"] = n_res = by_outcome[:, :LATE + 1].sum(axis=1)
+    stats["ahead"], stats["on_time"], stats["late"] = by_outcome[:, AHEAD], by_outcome[:, ON_TIME], by_outcome[:, LATE]
+    stats["online"] = cells[:, :, 1].sum(axis=1)
+    stats["overdue_backlog"] = by_outcome[:, OPEN_OVERDUE]
+    g_res = gr.g[gr.outcome <= LATE]
+    values = _order_statistics(g_res, gr.processing_us, n_res, _quantile_ranks(n_res))
+    for name, v in zip(QUANTILES, values):
+        stats[f"{name}_us"] = pd.arrays.IntegerArray(v, n_res == 0)
     if by:
         stats = stats[stats["received"] > 0]
     return stats, gr.as_of_us
@@ -573,9 +736,8 @@ def _pandas_stats(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None) -
 def _pandas_histogram(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None,
                       edges_us: np.ndarray) -> tuple[pd.DataFrame, int]:
     gr = _pandas_grouped(df, by, as_of_us)
-    res = gr.resolved
-    bin_idx = np.searchsorted(edges_us, gr.resolved_us[res] - gr.received_us[res], side="right") - 1
-    cell = gr.g[res] * len(edges_us) + bin_idx
+    bin_idx = np.searchsorted(edges_us, gr.processing_us, side="right") - 1
+    cell = gr.g[gr.outcome <= LATE] * len(edges_us) + bin_idx
     counts = np.bincount(cell, minlength=len(gr.keys) * len(edges_us))
     hit = np.flatnonzero(counts)
     out = gr.keys.iloc[hit // len(edges_us)].reset_index(drop=True)
@@ -590,8 +752,10 @@ def _sql_str(value: str) -> str:
 
 
 def _sql_case(expr: str, aliases: dict[str, str]) -> str:
+    """SQL mapping accepted spellings to canonical labels (NULL when unknown), like _canonical."""
+    canonical = ", ".join(_sql_str(v) for v in sorted(set(aliases.values())))
     whens = " ".join(f"WHEN {_sql_str(k)} THEN {_sql_str(v)}" for k, v in sorted(aliases.items()))
-    return f"CASE {_SQL_KEY.format(expr)} {whens} END"
+    return f"CASE WHEN {expr} IN ({canonical}) THEN {expr} ELSE (CASE {_SQL_KEY.format(expr)} {whens} END) END"
 
 
 def _sql_time(col: str, duck_type: str) -> tuple[str, str]:
@@ -619,6 +783,7 @@ class _Duck:
         self.columns = columns
         if isinstance(source, pd.DataFrame):     # already validated by _load
             self.file, self.fmt = source.attrs.get("source_file", "<DataFrame>"), "frame"
+            self.columns = columns = tuple(c for c in columns if c in source.columns)
             self.con.register("dossiers_frame", pa.Table.from_pandas(source[list(columns)],
                                                                       preserve_index=False))
             self.reader, self.row_expr = "dossiers_frame", "NULL"
@@ -687,14 +852,23 @@ _SQL_CHECKS = [   # (column, check, failing condition, value shown)
 ]
 
 
-def _duck_failures(duck: _Duck, row_expr: str | None = None) -> tuple[list[Failure], int | None]:
-    """Every failing check (one aggregate pass + one pass for duplicates) and the default as_of."""
+def _sql_check_counts(duck: _Duck) -> tuple[bool, int | None]:
+    """One aggregate pass: does any check fail (duplicates by distinct count), and the default as_of."""
+    counts = [f"count(*) FILTER (WHERE {cond}) AS n{i}" for i, (_, _, cond, _) in enumerate(_SQL_CHECKS)]
+    counts += ["count(dossier_id) - count(DISTINCT dossier_id) AS n_dup",
+               "epoch_us(max(greatest(received_at, coalesce(resolved_at, received_at)))) AS as_of_us"]
+    row = duck.query(f"SELECT {', '.join(counts)} FROM ({duck.scan()})").iloc[0]
+    failing = any(row[f"n{i}"] > 0 for i in range(len(_SQL_CHECKS))) or row["n_dup"] > 0
+    return failing, _int_or_none(row["as_of_us"])
+
+
+def _sql_failures(duck: _Duck, row_expr: str | None = None) -> list[Failure]:
+    """Every failing check with its row count, first row and first value (error path)."""
     scan = duck.scan(row_expr)
     aggs = []
     for i, (_, _, cond, value) in enumerate(_SQL_CHECKS):
         aggs += [f"count(*) FILTER (WHERE {cond}) AS n{i}", f"min(_row) FILTER (WHERE {cond}) AS r{i}",
                  f"arg_min({value}, _row) FILTER (WHERE {cond}) AS v{i}"]
-    aggs.append("epoch_us(max(greatest(received_at, coalesce(resolved_at, received_at)))) AS as_of_us")
     row = duck.query(f"SELECT {', '.join(aggs)} FROM ({scan})").iloc[0]
     dup = duck.query(f"SELECT sum(n) AS n, min(r) AS r, arg_min(dossier_id, r) AS v FROM (SELECT dossier_id, "
                      f"count(*) AS n, min(_row) AS r FROM ({scan}) WHERE dossier_id IS NOT NULL "
@@ -707,7 +881,7 @@ def _duck_failures(duck: _Duck, row_expr: str | None = None) -> tuple[list[Failu
     if not pd.isna(dup["n"]) and dup["n"] > 0:
         failures.append(Failure("dossier_id", "duplicated", int(dup["n"]), _int_or_none(dup["r"]),
                                 None if pd.isna(dup["v"]) else str(dup["v"])))
-    return failures, _int_or_none(row["as_of_us"])
+    return failures
 
 
 def _int_or_none(value) -> int | None:
@@ -715,12 +889,14 @@ def _int_or_none(value) -> int | None:
 
 
 def _duck_validate(duck: _Duck) -> int | None:
-    """Validate in SQL; CSV rows are located in a second, single-threaded pass if anything fails."""
-    failures, as_of_us = _duck_failures(duck)
-    if failures and duck.fmt.startswith("csv"):
-        located = _Duck(Path(duck.file), duck.columns, threads=1)
-        failures, _ = _duck_failures(located, "row_number() OVER () + 1")
-    _raise_failures(duck.file, failures)
+    """Validate in SQL and return the default as_of. Only when a check fails are rows located
+    (CSV in a second, single-threaded pass that numbers rows in file order)."""
+    failing, as_of_us = _sql_check_counts(duck)
+    if failing:
+        if duck.fmt.startswith("csv"):
+            _raise_failures(duck.file, _sql_failures(_Duck(Path(duck.file), duck.columns, threads=1),
+                                                     "row_number() OVER () + 1"))
+        _raise_failures(duck.file, _sql_failures(duck))
     return as_of_us
 
 
@@ -839,6 +1015,28 @@ def _source_attrs(source) -> dict:
     return _file_attrs(path, _file_format(path))
 
 
+def _kpi_columns(by: tuple[str, ...], validate: bool) -> tuple[str, ...]:
+    """Columns the KPIs read: all KPI inputs when validating, else only those used."""
+    if validate:
+        return KPI_INPUT_COLUMNS
+    used = {"channel", "received_at", "due_at", "resolved_at"} | (set(by) - {"month"})
+    return tuple(c for c in KPI_INPUT_COLUMNS if c in used)
+
+
+def _run(df_or_path, by, as_of, engine: str, validate: bool, pandas_fn, duck_fn):
+    """Run one engine; returns (per-group rows, as_of in µs, attrs of the source)."""
+    engine = choose_engine(df_or_path, engine)
+    if engine == "pandas" or isinstance(df_or_path, pd.DataFrame):
+        frame = _load(df_or_path, _kpi_columns(by, validate), KPI_INPUT_COLUMNS, validate=validate)
+        if engine == "pandas":
+            rows, as_of_us = pandas_fn(frame, by, _as_of_us(as_of))
+        else:                                   # the frame is validated already
+            rows, as_of_us = duck_fn(frame, by, as_of, False)
+        return rows, as_of_us, dict(frame.attrs)
+    rows, as_of_us = duck_fn(df_or_path, by, as_of, validate)
+    return rows, as_of_us, _source_attrs(df_or_path)
+
+
 def dossier_kpis(df_or_path, by=("level",), as_of=None, engine: str = "auto",
                  validate: bool = True) -> pd.DataFrame:
     """Dossier KPIs per group (see the module docstring for every rule).
@@ -850,23 +1048,12 @@ def dossier_kpis(df_or_path, by=("level",), as_of=None, engine: str = "auto",
     "duckdb" (SQL over the file, works beyond memory) or "auto" (see :func:`choose_engine`).
     validate=False skips the input checks (for files already validated).
 
-    Returns one row per group with received (with at least one dossier), sorted by the keys, columns
+    Returns one row per group with at least one dossier received, sorted by the keys, columns
     ``by + KPI_COLUMNS``: counts as int64, percentages 0–100 and processing days as float64 (NA
     where undefined), Arrow-backed; ``attrs`` has as_of, source_file and synthetic.
     """
     by = _normalise_by(by)
-    engine = choose_engine(df_or_path, engine)
-    if engine == "pandas" or isinstance(df_or_path, pd.DataFrame):
-        frame = _load(df_or_path, KPI_INPUT_COLUMNS) if validate or not isinstance(df_or_path, pd.DataFrame) \
-            else df_or_path
-        attrs = dict(frame.attrs)
-        if engine == "pandas":
-            stats, as_of_us = _pandas_stats(frame, by, _as_of_us(as_of))
-        else:
-            stats, as_of_us = _duck_stats(frame, by, as_of, validate=False)
-    else:
-        attrs = _source_attrs(df_or_path)
-        stats, as_of_us = _duck_stats(df_or_path, by, as_of, validate)
+    stats, as_of_us, attrs = _run(df_or_path, by, as_of, engine, validate, _pandas_stats, _duck_stats)
     return _finish_kpis(stats, by, as_of_us, attrs)
 
 
@@ -882,18 +1069,10 @@ def processing_time_distribution(df_or_path, by=(), bins=None, as_of=None, engin
     """
     by = _normalise_by(by)
     edges_us = _bins_us(bins)
-    engine = choose_engine(df_or_path, engine)
-    if engine == "pandas" or isinstance(df_or_path, pd.DataFrame):
-        frame = _load(df_or_path, KPI_INPUT_COLUMNS) if validate or not isinstance(df_or_path, pd.DataFrame) \
-            else df_or_path
-        attrs = dict(frame.attrs)
-        if engine == "pandas":
-            cells, as_of_us = _pandas_histogram(frame, by, _as_of_us(as_of), edges_us)
-        else:
-            cells, as_of_us = _duck_histogram(frame, by, as_of, False, edges_us)
-    else:
-        attrs = _source_attrs(df_or_path)
-        cells, as_of_us = _duck_histogram(df_or_path, by, as_of, validate, edges_us)
+    cells, as_of_us, attrs = _run(
+        df_or_path, by, as_of, engine, validate,
+        lambda frame, by_, as_of_us_: _pandas_histogram(frame, by_, as_of_us_, edges_us),
+        lambda source, by_, as_of_, validate_: _duck_histogram(source, by_, as_of_, validate_, edges_us))
     return _finish_histogram(cells, by, edges_us, as_of_us, attrs)
 
 

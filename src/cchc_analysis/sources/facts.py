@@ -14,6 +14,12 @@ chosen by this rule, applied in order until one value is left:
 3. the value stated by an official source (``official`` = yes there, or a ``.gov.vn`` host);
 4. the value whose first ``source_url`` (as written, sorted as text) comes first.
 
+Numbers: PAR/SIPAS scores are read in the "mixed" style of ``vn`` (scores never need thousands
+separators, so "84.66" and "84,66" are both read; "9,428" is ambiguous and becomes NaN). TTHC
+values use the number style of their source from ``source_domains.csv`` (English editions such as
+news.laodong.vn and en.binhthuan.gov.vn are "en"); an unlisted source gets "mixed", where an
+ambiguous form ("1.234") raises ParseError. Values flagged [sic] by the collector are not read.
+
 Reference files (committed, curated):
 ``data/reference/par_components.csv`` (component text → id), ``source_domains.csv`` (number
 style, owner province and official flag per host), ``region_aliases.csv``,
@@ -444,7 +450,7 @@ def read_national_par_sipas(sources_md: Path | str | None = None,
     sources_md = Path(sources_md) if sources_md else paths.RAW / "par_sipas" / "SOURCES.md"
     curated_path = Path(curated_path) if curated_path else paths.REFERENCE / NATIONAL_FILE
     crel = paths.raw_relpath(curated_path)
-    lines = nfc_lines(sources_md)
+    lines = _nfc_lines(sources_md)
     rows = []
     for i, r in enumerate(_read_csv(curated_path).to_dict("records")):
         row = i + 2
@@ -455,7 +461,7 @@ def read_national_par_sipas(sources_md: Path | str | None = None,
             comp = c["component_id"]
         else:
             comp = None
-        (v, _, note), = _curated_value(r["value_as_written"], r["unit"], r["metric"])
+        v, _, note = _curated_value(r["value_as_written"], r["unit"], r["metric"])
         rows.append(dict(index_id=r["index_id"], scope=scope, scope_as_written=r["scope"], year=int(r["year"]),
                          period=r["year"], metric=r["metric"], component=comp, value=v, unit=r["unit"],
                          value_as_written=r["value_as_written"], quote=r["quote"], note=_notes(note, r["note"]),
@@ -464,7 +470,8 @@ def read_national_par_sipas(sources_md: Path | str | None = None,
     return pd.DataFrame(rows)
 
 
-def nfc_lines(path: Path) -> list[str]:
+def _nfc_lines(path: Path) -> list[str]:
+    """The lines of a text file, NFC-normalised."""
     return unicodedata.normalize("NFC", Path(path).read_text(encoding="utf-8")).splitlines()
 
 
@@ -476,24 +483,24 @@ def _line_of(quote: str, lines: list[str], file: str, row: int) -> int:
     raise SourceError(file, f"quote not found verbatim in its source: {quote!r}", row=row, column="quote")
 
 
-def _curated_value(text: str, unit: str, metric: str, style: vn.Style = "mixed") -> list[tuple[float, str | None, str | None]]:
-    """Value of a curated row: targets keep their threshold, bounds on measured values give NaN."""
+def _curated_value(text: str, unit: str, metric: str, style: vn.Style = "mixed") -> tuple[float, int | None, str | None]:
+    """(value, rank_of, note) of a curated row: a target keeps its threshold ('từ 90% trở lên' → 90);
+    a bound on a measured value ('trên 50%') gives NaN; a tier gives NaN."""
     s = nfc(text)
     if unit == "tier":
-        return [(math.nan, None, "tier as written")]
+        return math.nan, None, "tier as written"
     if unit == "rank_change":
         (v, _, note), = parse_change_text(s)
-        return [(v, None, note)]
+        return v, None, note
     if unit == "rank" and "target" not in metric:
         rank, of, _, note = parse_rank_text(s)
-        return [(rank, of, note)]
+        return rank, of, note
     if _BOUND.match(s) and "target" not in metric:
-        return [(math.nan, None, "approximate or bound, not an exact value")]
+        return math.nan, None, "approximate or bound, not an exact value"
     nums = re.findall(NUMBER, s)
-    note = f"of {nums[1]} as written" if len(nums) == 2 else None
     if len(nums) not in (1, 2):
         raise ParseError(f"{s!r}: expected one number (or 'a/b')")
-    return [(_num(nums[0], style), None, note)]
+    return _num(nums[0], style), None, (f"of {nums[1]} as written" if len(nums) == 2 else None)
 
 
 # --------------------------------------------------------------------------- scores from facts
@@ -534,9 +541,15 @@ def _tier_value(text: str) -> float:
 
 
 def scores_from_facts(facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PAR/SIPAS SCORE rows (coverage 'partial') and CONFLICT rows from province-level facts."""
+    """PAR/SIPAS SCORE rows (coverage 'partial') and CONFLICT rows from province-level facts.
+
+    Value: percent/points facts (overall: either unit, same 0-100 scale; components: points before
+    percent of the maximum). Rank: numeric ranks of 63 (or with no 'of'). Tier: PAR groups A/B/C.
+    Facts of an unidentifiable component ('unidentified') stay facts. CONFLICT reason starts with
+    the field ('value:', 'published_rank:', 'published_tier:') and names the rule step that decided.
+    """
     f = facts[facts["index_id"].isin(["par", "sipas"]) & facts["scope"].str.fullmatch(r"\d{2}").fillna(False)
-              & facts["year"].notna()]
+              & facts["year"].notna() & facts["component"].ne("unidentified").fillna(True)]
     groups: dict[tuple, list[dict]] = {}
     for r in f.to_dict("records"):
         key = (r["index_id"], int(r["year"]), r["scope"], r["component"] if isinstance(r["component"], str) else "overall")
@@ -586,7 +599,9 @@ def _score_row(idx: str, year: int, code: str, ind: str, chosen: dict) -> dict:
     locator = best["source_locator"] + "".join(
         f"; {o['source_locator']}" if o["source_file"] == best["source_file"]
         else f"; {o['source_file']} {o['source_locator']}" for o in extra)
-    value, unit = (chosen["value"][0], chosen["value"][1][0]["unit"]) if "value" in chosen else (math.nan, None)
+    # rank/tier-only rows carry the catalogue unit (overall: percent; components and score parts: points)
+    value, unit = ((chosen["value"][0], chosen["value"][1][0]["unit"]) if "value" in chosen
+                   else (math.nan, "percent" if ind == "overall" else "points"))
     return dict(index_id=idx, year=year, province_code=code, indicator=ind, value=value, unit=unit,
                 published_rank=int(chosen["published_rank"][0]) if "published_rank" in chosen else pd.NA,
                 published_tier=chosen["published_tier"][1][0]["value_as_written"][-1].upper()
@@ -817,7 +832,7 @@ def read_article_facts(article_path: Path | str | None = None,
     article_path = Path(article_path) if article_path else paths.RAW / ARTICLE_FILE
     curated_path = Path(curated_path) if curated_path else paths.REFERENCE / CURATED_ARTICLE_FILE
     arel, crel = paths.raw_relpath(article_path), paths.raw_relpath(curated_path)
-    lines = nfc_lines(article_path)
+    lines = _nfc_lines(article_path)
     rows = []
     for i, r in enumerate(_read_csv(curated_path).to_dict("records")):
         row = i + 2
@@ -827,7 +842,7 @@ def read_article_facts(article_path: Path | str | None = None,
         scope, _ = _scope(r["scope"], crel, row)
         metric = r["metric"]
         comp = component_id(r["component"], file=crel, row=row)["component_id"] if r["component"] else None
-        v, of, note = _curated_value(r["value_as_written"], r["unit"], metric, "vi")[0]
+        v, of, note = _curated_value(r["value_as_written"], r["unit"], metric, "vi")
         idx = ("par" if metric.startswith(("par_", "target_par")) else "sipas" if metric.startswith(("sipas", "target_sipas"))
                else "pci" if metric.startswith("target_pci") else "papi" if metric.startswith("target_papi")
                else "other" if metric.startswith(("plan_", "civil_service", "staff_")) else "tthc")
@@ -844,7 +859,7 @@ def read_targets(path: Path | str | None = None) -> pd.DataFrame:
     path = Path(path) if path else paths.REFERENCE / "targets.csv"
     df = _read_csv(path)
     for i, r in enumerate(df.to_dict("records")):
-        _line_of(r["quote"], nfc_lines(paths.ROOT / r["source"]), paths.raw_relpath(path), i + 2)
+        _line_of(r["quote"], _nfc_lines(paths.ROOT / r["source"]), paths.raw_relpath(path), i + 2)
         if r["target_as_stated"] not in r["quote"]:
             raise SourceError(paths.raw_relpath(path), "target_as_stated is not in the quote", row=i + 2)
     return df.assign(target_year=df["target_year"].astype("int64"))

@@ -168,10 +168,14 @@ def _sort_scores(df: pd.DataFrame) -> pd.DataFrame:
 
 def _column_roles(columns: list[str], labels: dict[str, str], file: str) -> dict[str, str]:
     """Header -> role: 'province', 'source_url', 'rank', 'tier' or an indicator id."""
-    if not columns or nfc(columns[0]) not in PROVINCE_HEADERS:
-        raise SourceError(file, f"first column should be one of {PROVINCE_HEADERS}; found {columns[:1]}")
-    roles = {columns[0]: "province"}
-    for col in columns[1:]:
+    provinces = [c for c in columns if nfc(c) in PROVINCE_HEADERS]
+    if len(provinces) != 1:
+        raise SourceError(file, f"expected one province column named one of {PROVINCE_HEADERS}; found {columns}",
+                          row=1)
+    roles = {provinces[0]: "province"}
+    for col in columns:
+        if col == provinces[0]:
+            continue
         if col == "source_url":
             roles[col] = "source_url"
         elif _label_key(col) in labels:
@@ -209,6 +213,8 @@ def _read_table(path: Path, year: int, coverage: str, labels: dict[str, str]) ->
             rows.append(_score_row(year, code, ind, value, rank if headline else None,
                                    tier if headline else None, coverage, file,
                                    f"row {n}, column {col}", rec["source_url"]))
+    if not seen:
+        raise SourceError(file, "no province rows under the header: expected the table's data rows", row=2)
     return _scores_frame(rows)
 
 

@@ -1,10 +1,11 @@
 """Opening raw files strictly: CSV text and Excel cells that cannot be read become SourceErrors.
 
 * :func:`read_csv_text` – a raw CSV as text cells. It must be UTF-8 (a BOM is allowed),
-  comma-separated, with a header and the header's number of fields on every row; an empty
-  file, another encoding, another delimiter, a short (truncated) or long row, a blank row
-  inside the table and a repeated header name are rejected with the row that shows it.
-  Row ``i`` of the frame is spreadsheet row ``i + 2``.
+  comma-separated, with a header and the header's number of fields on every row, each row
+  ending with a line break; an empty file, another encoding, another delimiter, a short
+  (truncated) or long row, a missing final line break (truncation), a blank row inside the
+  table and a repeated header name are rejected with the row that shows it.
+  Names and cells come in Unicode NFC. Row ``i`` of the frame is spreadsheet row ``i + 2``.
 * :func:`unreadable_cells` – cells of an .xlsx sheet that hold an Excel error (``#N/A``,
   ``#DIV/0!`` …) or a formula without a stored result. calamine returns both as blank
   cells, which would silently read as "missing"; readers put these markers in their place
@@ -15,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -43,6 +45,10 @@ def read_csv_text(path: Path | str) -> pd.DataFrame:
                                 "(the file may be saved as cp1258 or latin-1)", row=row) from e
     if not text.strip():
         raise SourceError(file, "the file is empty: expected a header row and data rows", row=1)
+    if not text.endswith(("\n", "\r")):
+        raise SourceError(file, "the last row does not end with a line break: the file looks truncated "
+                                "(expected every row, the last included, to end with one)",
+                          row=text.count("\n") + 1)
     records = list(csv.reader(io.StringIO(text, newline="")))
     while records and not records[-1]:
         records.pop()                                   # trailing blank lines
@@ -62,8 +68,9 @@ def read_csv_text(path: Path | str) -> pd.DataFrame:
         if len(rec) != len(header):
             raise SourceError(file, f"expected {len(header)} fields as in the header, found {len(rec)} "
                                     "(a truncated row, a note line, or an unquoted comma)", row=n,
-                              column=header[min(len(rec), len(header)) - 1])
-    return pd.DataFrame(records[1:], columns=header, dtype=str)
+                              column=header[min(len(rec), len(header) - 1)])
+    nfc = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731 – canonically equal text, one form
+    return pd.DataFrame([[nfc(v) for v in rec] for rec in records[1:]], columns=[nfc(h) for h in header], dtype=str)
 
 
 def open_zip(path: Path | str) -> zipfile.ZipFile:
