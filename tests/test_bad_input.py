@@ -342,7 +342,7 @@ assert len(BY_ID) == len(CASES)
 # ------------------------------------------------------------------------------ fixtures
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
+def good_out(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
     """An out_dir built from the real data/raw, and its bytes."""
     out = tmp_path_factory.mktemp("processed")
     build_data(paths.RAW, out, force=True, log=lambda *_: None)
@@ -366,14 +366,14 @@ def assert_rejected(err: SourceError, exp: Rejected) -> None:
 # ------------------------------------------------------------------------------ tests
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_case(case: Case, tmp_path, built, request):
+def test_case(case: Case, tmp_path, good_out, request):
     raw = make_raw(case, tmp_path)
     exp = case.expect
     if isinstance(exp, Rejected):
         with pytest.raises(SourceError) as e:
             case.read(raw)
         assert_rejected(e.value, exp)
-        assert_build_refused(case, raw, built, lambda err: assert_rejected(err, exp))
+        assert_build_refused(case, raw, good_out, lambda err: assert_rejected(err, exp))
     elif isinstance(exp, RejectedAtBuild):
         case.read(raw)                                           # the reader does not check scales
 
@@ -381,14 +381,14 @@ def test_case(case: Case, tmp_path, built, request):
             assert isinstance(err, ValidationError)
             for phrase in exp.says:
                 assert phrase in str(err), str(err)
-        assert_build_refused(case, raw, built, check)
+        assert_build_refused(case, raw, good_out, check)
     else:
         HANDLED[exp](case.read(raw), raw, request)
 
 
-def assert_build_refused(case: Case, raw: Path, built, check) -> None:
+def assert_build_refused(case: Case, raw: Path, good_out, check) -> None:
     """The full build on the bad copy fails with the same error and leaves out_dir untouched."""
-    out, before = built
+    out, before = good_out
     bi.prerequisites(raw, case.reader)
     bi.seal(raw)
     with pytest.raises((SourceError, ValidationError)) as e:

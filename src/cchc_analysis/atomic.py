@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -24,6 +25,7 @@ def atomic_path(target: Path | str):
     os.close(fd)
     try:
         yield Path(tmp)
+        _test_pause()
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
@@ -31,6 +33,14 @@ def atomic_path(target: Path | str):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _test_pause() -> None:
+    """Test hook (tests/test_interrupt.py): with CCHC_TEST_SLOW_WRITE=<seconds> each finished
+    temporary file waits that long before its rename, so a test can interrupt a write."""
+    seconds = os.environ.get("CCHC_TEST_SLOW_WRITE")
+    if seconds:
+        time.sleep(float(seconds))
 
 
 def atomic_write_bytes(target: Path | str, data: bytes) -> None:

@@ -261,19 +261,19 @@ def _map_text(col: pa.ChunkedArray, fn) -> pa.ChunkedArray:
 
 
 def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
-    """Integer code per row (-1 for null) in the sorted order of the column's distinct values."""
+    """int32 code per row (-1 for null) in the sorted order of the column's distinct values."""
     if pa.types.is_dictionary(col.type):
         col, values = _dictionary(col)
         distinct = sorted({v for v in values if v is not None})
         position = {v: i for i, v in enumerate(distinct)}
-        lookup = np.array([position.get(v, -1) for v in values] + [-1], dtype=np.int64)
+        lookup = np.array([position.get(v, -1) for v in values] + [-1], dtype=np.int32)
         if not col.num_chunks:
-            return np.empty(0, dtype=np.int64), distinct
+            return np.empty(0, dtype=np.int32), distinct
         indices = np.concatenate([pc.fill_null(c.indices, len(values)).to_numpy() for c in col.chunks])
         return lookup[indices], distinct
     distinct = sorted(pc.unique(col).drop_null().to_pylist())
     codes = pc.index_in(col, pa.array(distinct, pa.string()))
-    return pc.fill_null(codes, -1).to_numpy().astype(np.int64), distinct
+    return pc.fill_null(codes, -1).to_numpy().astype(np.int32), distinct
 
 
 def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -632,26 +632,31 @@ def _month_codes(received_us: np.ndarray) -> tuple[np.ndarray, list[str]]:
 
 def _pandas_grouped(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None) -> _Grouped:
     """Rows received up to as_of as compact numpy arrays with a group id per row (vectorised)."""
+    never = np.iinfo(np.int64).max
     received = _int64(df["received_at"])
-    resolved = _int64(df["resolved_at"], fill=np.iinfo(np.int64).max)      # max = not resolved
     if as_of_us is None:
-        as_of_us = int(max(received.max(initial=0),
-                           resolved[resolved < np.iinfo(np.int64).max].max(initial=0)))
+        latest = [pc.max(_arrow(df[c])).cast(pa.int64()).as_py() for c in ("received_at", "resolved_at")]
+        as_of_us = max((v for v in latest if v is not None), default=0)
     window = received <= as_of_us
     take = None if window.all() else np.flatnonzero(window)
 
     def pick(a: np.ndarray) -> np.ndarray:
         return a if take is None else a[take]
 
-    received, resolved = pick(received), pick(resolved)
+    received = pick(received)
+    resolved = pick(_int64(df["resolved_at"], fill=never))
     is_resolved = resolved <= as_of_us
     due_day = pick(_int64(df["due_at"])) // _DAY_US
+    # AHEAD/ON_TIME/LATE = 1 + sign(resolved day - due day); open: overdue when due before as_of's day
     outcome = np.where(due_day < as_of_us // _DAY_US, OPEN_OVERDUE, OPEN).astype(np.int8)
-    day_diff = resolved[is_resolved] // _DAY_US - due_day[is_resolved]
+    day_diff = np.floor_divide(resolved, _DAY_US, where=is_resolved, out=np.zeros_like(resolved))
+    day_diff -= due_day
     del due_day
-    outcome[is_resolved] = (np.sign(day_diff) + 1).astype(np.int8)       # AHEAD, ON_TIME, LATE
-    processing = resolved[is_resolved] - received[is_resolved]
-    del resolved, day_diff
+    np.copyto(outcome, (np.sign(day_diff) + 1).astype(np.int8), where=is_resolved)
+    del day_diff
+    processing = resolved[is_resolved]          # arrays from Arrow may be read-only: copy first
+    processing -= received[is_resolved]
+    del resolved
 
     g = np.zeros(received.size, dtype=np.int64)
     key_values, sizes = [], []
@@ -855,7 +860,9 @@ _SQL_CHECKS = [   # (column, check, failing condition, value shown)
 def _sql_check_counts(duck: _Duck) -> tuple[bool, int | None]:
     """One aggregate pass: does any check fail (duplicates by distinct count), and the default as_of."""
     counts = [f"count(*) FILTER (WHERE {cond}) AS n{i}" for i, (_, _, cond, _) in enumerate(_SQL_CHECKS)]
-    counts += ["count(dossier_id) - count(DISTINCT dossier_id) AS n_dup",
+    # distinct 64-bit hashes: as many as ids proves there is no duplicate; fewer (a duplicate or,
+    # rarely, a hash collision) sends us to the exact check in _sql_failures
+    counts += ["count(dossier_id) - count(DISTINCT hash(dossier_id)) AS n_dup",
                "epoch_us(max(greatest(received_at, coalesce(resolved_at, received_at)))) AS as_of_us"]
     row = duck.query(f"SELECT {', '.join(counts)} FROM ({duck.scan()})").iloc[0]
     failing = any(row[f"n{i}"] > 0 for i in range(len(_SQL_CHECKS))) or row["n_dup"] > 0

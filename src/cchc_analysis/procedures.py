@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 
-PROC_INDEX_IDS = ["tthc", "index766"]
+PROC_INDEX_IDS = ["tthc", "index766", "other"]  # "other": reform-plan tasks, staff training …
 
 # KPI id → (numerator metric, denominator metric, name_vi, name_en, stated-rate metric or None)
 RATIOS = {
@@ -60,6 +60,14 @@ def _one(f: pd.DataFrame, metric: str) -> pd.Series | None:
     return None if d.empty else d.iloc[0]
 
 
+def _documents(f: pd.DataFrame):
+    """Facts grouped by the document that states them (source address): ratios and checks only
+    combine numbers from one document, so periods and definitions match."""
+    key = f["source_url"].fillna(f["source_file"])
+    for src, g in f.groupby(key, sort=True):
+        yield src, g
+
+
 def kpis(f: pd.DataFrame) -> pd.DataFrame:
     """KPI table for one scope-period: every stated value, and every ratio computable from stated counts."""
     rows = []
@@ -68,11 +76,11 @@ def kpis(f: pd.DataFrame) -> pd.DataFrame:
                      "value_as_written": r.value_as_written, "period": r.period, "source_url": r.source_url,
                      "quote": r.quote})
     for kpi, (num, den, name_vi, name_en, _stated) in RATIOS.items():
-        for period, g in f.groupby("period", dropna=False):
+        for _src, g in _documents(f):
             a, b = _one(g, num), _one(g, den)
             if a is not None and b is not None and b.value:
                 rows.append({"kpi": kpi, "kind": "computed", "value": 100 * a.value / b.value, "unit": "percent",
-                             "value_as_written": f"{a.value_as_written} / {b.value_as_written}", "period": period,
+                             "value_as_written": f"{a.value_as_written} / {b.value_as_written}", "period": a.period,
                              "source_url": a.source_url, "quote": f"{name_vi} / {name_en}: {num} ÷ {den}"})
     return pd.DataFrame(rows, columns=["kpi", "kind", "value", "unit", "value_as_written", "period", "source_url", "quote"])
 
@@ -86,29 +94,38 @@ def consistency_checks(f: pd.DataFrame) -> pd.DataFrame:
         rows.append({"check": check, "stated": stated, "computed": computed, "tolerance": tol, "ok": ok,
                      "sources": sources, "note": note})
 
-    for period, g in f.groupby("period", dropna=False):
+    for doc, g in _documents(f):
         for total, parts in PARTS.items():
             t = _one(g, total)
-            ps = [_one(g, p) for p in parts]
-            if t is not None and all(p is not None for p in ps):
-                add(f"{' + '.join(parts)} = {total} [{period}]", t.value, sum(p.value for p in ps), 0,
-                    "; ".join(sorted({t.source_url} | {p.source_url for p in ps})))
+            ps = [p for p in (_one(g, m) for m in parts) if p is not None]
+            if t is None or len(ps) < 2:
+                continue
+            named = [m for m in parts if _one(g, m) is not None]
+            parts_sum = sum(p.value for p in ps)
+            srcs = "; ".join(sorted({t.source_url} | {p.source_url for p in ps}))
+            if len(ps) == len(parts):
+                add(f"{' + '.join(named)} = {total} [{doc}]", t.value, parts_sum, 0, srcs)
+            else:  # some levels not stated: equal is consistent, more than the total is not, less cannot be judged
+                ok = True if parts_sum == t.value else (False if parts_sum > t.value else None)
+                rows.append({"check": f"{' + '.join(named)} ≤ {total} [{doc}]", "stated": t.value, "computed": parts_sum,
+                             "tolerance": 0, "ok": ok, "sources": srcs,
+                             "note": "not every level is stated: " + ", ".join(sorted(set(parts) - set(named)))})
         rec, res = _one(g, "dossiers_received"), _one(g, "dossiers_resolved")
         if rec is not None and res is not None:
-            rows.append({"check": f"dossiers_resolved ≤ dossiers_received [{period}]", "stated": res.value,
+            rows.append({"check": f"dossiers_resolved ≤ dossiers_received [{doc}]", "stated": res.value,
                          "computed": rec.value, "tolerance": 0, "ok": bool(res.value <= rec.value),
                          "sources": "; ".join(sorted({rec.source_url, res.source_url})), "note": ""})
         for m in STATED_RATES:
             r = _one(g, m)
             if r is not None:
-                rows.append({"check": f"{m} within 0–100 [{period}]", "stated": r.value, "computed": None,
+                rows.append({"check": f"{m} within 0–100 [{doc}]", "stated": r.value, "computed": None,
                              "tolerance": 0, "ok": bool(0 <= r.value <= 100), "sources": r.source_url, "note": ""})
         for kpi, (num, den, _vi, _en, stated) in RATIOS.items():
             if stated is None:
                 continue
             s, a, b = _one(g, stated), _one(g, num), _one(g, den)
             if s is not None and a is not None and b is not None and b.value:
-                add(f"{stated} vs {num} ÷ {den} [{period}]", s.value, 100 * a.value / b.value,
+                add(f"{stated} vs {num} ÷ {den} [{doc}]", s.value, 100 * a.value / b.value,
                     printed_tolerance(s.value_as_written), "; ".join(sorted({s.source_url, a.source_url, b.source_url})))
     out = pd.DataFrame(rows, columns=["check", "stated", "computed", "tolerance", "ok", "sources", "note"])
     out["flag"] = out["ok"].map({True: "ok", False: "KHÔNG KHỚP / INCONSISTENT", None: "–"})

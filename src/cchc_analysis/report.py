@@ -126,18 +126,26 @@ def _execute(job: Job) -> Job:
 
 def plan(years: list[int] | None, notebooks: list[str] | None, province: str, out_dir: Path, timeout: int) -> list[Job]:
     """The notebook-years to run, with parameters checked against each notebook's parameters cell."""
-    from .params import as_province
+    from .params import _ranges, as_province, as_year
 
     province = as_province(province)
+    if years is not None:
+        years = [as_year(y) for y in years]
     jobs = []
+    with_data: set[int] = set()
     for nb in notebooks or NOTEBOOKS:
         if nb not in NOTEBOOKS:
             raise ParameterError(f"unknown notebook {nb!r}; notebooks: {', '.join(NOTEBOOKS)}")
         have = years_for(nb)
+        with_data |= set(have)
         for y in sorted(have if years is None else [y for y in years if y in have]):
             params = {"year": y, "province": province, "output_dir": str(out_dir / str(y) / nb)}
             check_names(paths.NOTEBOOKS / f"{nb}.ipynb", params)
             jobs.append(Job(nb, y, params, out_dir, timeout))
+    missing = sorted(set(years or []) - with_data)
+    if missing:
+        raise ParameterError(f"no data for year(s) {', '.join(map(str, missing))} in "
+                             f"{', '.join(notebooks or NOTEBOOKS)}; years with data: {_ranges(sorted(with_data))}")
     return jobs
 
 

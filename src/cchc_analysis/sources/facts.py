@@ -41,6 +41,7 @@ from .. import paths, vn
 from ..errors import ParseError, SourceError, UnknownProvinceError
 from ..provinces import name_key, nfc, to_code, to_unit_code
 from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
+from .rawfile import read_csv_text
 
 PAR_SIPAS_FILE = "par_sipas/par_sipas_facts.csv"
 TTHC_FILE = "procedures/tthc_facts.csv"
@@ -59,8 +60,8 @@ _BOUND = re.compile(r"^(nearly|almost|about|around|over|more than|less than|abov
 # --------------------------------------------------------------------------- shared helpers
 def _read_csv(path: Path) -> pd.DataFrame:
     """A raw CSV as NFC strings ("" for empty cells)."""
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return df.map(lambda s: unicodedata.normalize("NFC", s).strip())
+    df = read_csv_text(path)  # strict: encoding, delimiter, truncation, field counts (rawfile)
+    return df.map(lambda s: s.strip())
 
 
 def _notes(*parts) -> str | None:

@@ -1,0 +1,265 @@
+"""Dossier KPI engine: hand-checked KPIs, engine parity, CSV/Parquet parity, bad exports."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from cchc_analysis import dossiers
+from cchc_analysis.dossiers import dossier_kpis, processing_time_distribution, read_dossiers
+from cchc_analysis.errors import SourceError
+from cchc_analysis.synthetic import LABEL, synthetic_dossiers, write_synthetic
+
+ENGINES = ("pandas", "duckdb")
+
+# A hand-written export: 13 dossiers, spellings as a province might write them.
+# Outcomes at AS_OF (2024-03-20 12:00), worked out by hand in the comments.
+HEADER = "dossier_id,procedure_code,level,channel,received_at,due_at,resolved_at,status"
+ROWS = [
+    # tinh
+    "T1,1.000001,Tỉnh,online,2024-03-01 08:00,2024-03-05 17:00,2024-03-04 10:00,done",       # ahead, 3d2h
+    "T2,1.000001,tinh,trực tiếp,2024-03-01 09:00,2024-03-05 17:00,2024-03-05 18:30,done",    # on time (due day), 4d9h30
+    "T3,1.000002,TỈNH,Trực tuyến,2024-03-04 08:00,2024-03-06 17:00,2024-03-07 08:00,done",   # late, 3d
+    "T4,1.000002,Cấp tỉnh,Bưu chính,2024-03-04 10:00,2024-03-08 17:00,,open",               # open, overdue
+    "T5,1.000001,tinh,online,2024-03-18 08:00,2024-03-25 17:00,,open",                       # open, not yet due
+    "T6,1.000003,tinh,online,2024-03-10 08:00,2024-03-12,2024-03-11 08:00,done",             # ahead, 1d
+    # huyen
+    "H1,2.000001,huyện,trực tiếp,2024-03-01 08:00,2024-03-08 17:00,2024-03-01 16:00,done",   # ahead, 8h
+    "H2,2.000001,Huyện,trực tuyến,2024-03-02 08:00,2024-03-04 17:00,2024-03-06 08:00,done",  # late, 4d
+    "H3,2.000002,cấp huyện,direct,2024-03-05 08:00,2024-03-07 17:00,2024-03-25 08:00,done",  # resolved after AS_OF
+    "H4,2.000002,huyen,online,2024-03-21 08:00,2024-03-28 17:00,,open",                      # received after AS_OF
+    # xa
+    "X1,3.000001,xã,postal,2024-02-28 08:00,2024-03-01 17:00,2024-03-01 09:00,done",          # on time, 2d1h
+    "X2,3.000001,Xã,direct,2024-02-29 08:00,2024-03-04 17:00,2024-03-01 08:00,done",          # ahead, 1d
+    "X3,3.000001,xa,direct,2024-02-29 10:00,2024-03-01 17:00,,open",                          # open, overdue
+]
+AS_OF = "2024-03-20 12:00"
+H = 1 / 24
+
+
+@pytest.fixture(scope="module")
+def hand_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hand") / "export.csv"
+    path.write_text("\n".join([HEADER, *ROWS]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def hand_parquet(hand_csv):
+    """The same export as Parquet with real timestamp columns."""
+    df = pd.read_csv(hand_csv, dtype=str, keep_default_na=False)
+    for c in ("received_at", "due_at", "resolved_at"):
+        df[c] = pd.to_datetime(df[c].replace("", None), format="ISO8601")
+    path = hand_csv.with_suffix(".parquet")
+    df.to_parquet(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def synthetic_parquet(tmp_path_factory):
+    return write_synthetic(tmp_path_factory.mktemp("syn") / "syn.parquet", 100_000, seed=7)
+
+
+def _row(kpis: pd.DataFrame, level: str) -> pd.Series:
+    return kpis.set_index("level").loc[level]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hand_export_kpis_by_level(hand_csv, engine):
+    kpis = dossier_kpis(hand_csv, by=("level",), as_of=AS_OF, engine=engine)
+    assert kpis["level"].tolist() == ["huyen", "tinh", "xa"]
+    tinh, huyen, xa = (_row(kpis, lv) for lv in ("tinh", "huyen", "xa"))
+    counts = ["received", "resolved", "ahead", "on_time", "late", "online", "overdue_backlog"]
+    assert tinh[counts].tolist() == [6, 4, 2, 1, 1, 4, 1]
+    assert huyen[counts].tolist() == [3, 2, 1, 0, 1, 1, 1]     # H3 counts as open, H4 is left out
+    assert xa[counts].tolist() == [3, 2, 1, 1, 0, 0, 1]
+    assert tinh["resolution_rate"] == pytest.approx(400 / 6)
+    assert tinh["online_share"] == pytest.approx(400 / 6)
+    assert (tinh["ahead_share"], tinh["on_time_share"], tinh["late_share"]) == (50.0, 25.0, 25.0)
+    assert (huyen["ahead_share"], huyen["on_time_share"], huyen["late_share"]) == (50.0, 0.0, 50.0)
+    assert xa["online_share"] == 0.0
+    # processing days, inverted-CDF quantiles: tinh sorted 1, 3, 3+2h, 4+9.5h
+    assert tinh["median_processing_days"] == pytest.approx(3.0)
+    assert tinh["p90_processing_days"] == pytest.approx(4 + 9.5 * H)
+    assert huyen["median_processing_days"] == pytest.approx(8 * H)
+    assert huyen["p90_processing_days"] == pytest.approx(4.0)
+    assert xa["median_processing_days"] == pytest.approx(1.0)
+    assert xa["p90_processing_days"] == pytest.approx(2 + H)
+    assert kpis.attrs["as_of"] == pd.Timestamp(AS_OF)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hand_export_overall_and_default_as_of(hand_csv, engine):
+    overall = dossier_kpis(hand_csv, by=(), as_of=AS_OF, engine=engine).iloc[0]
+    assert overall[["received", "resolved", "ahead", "on_time", "late", "online", "overdue_backlog"]].tolist() \
+        == [12, 8, 4, 2, 2, 5, 3]
+    assert overall["median_processing_days"] == pytest.approx(2 + H)      # 4th of 8 sorted times
+    assert overall["p90_processing_days"] == pytest.approx(4 + 9.5 * H)   # 8th of 8
+    # default as_of = latest timestamp in the file (H3 resolved 2024-03-25 08:00)
+    full = dossier_kpis(hand_csv, by=("level",), engine=engine)
+    assert full.attrs["as_of"] == pd.Timestamp("2024-03-25 08:00")
+    huyen = _row(full, "huyen")
+    assert huyen[["received", "resolved", "ahead", "late", "overdue_backlog"]].tolist() == [4, 3, 1, 2, 0]
+    assert huyen["p90_processing_days"] == pytest.approx(20.0)
+    assert _row(full, "tinh")["overdue_backlog"] == 1      # T5 is due on the as_of day: not overdue yet
+    months = dossier_kpis(hand_csv, by=("month",), engine=engine)
+    assert months["month"].tolist() == ["2024-02", "2024-03"]
+    assert months["received"].tolist() == [3, 10]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hand_export_histogram(hand_csv, engine):
+    hist = processing_time_distribution(hand_csv, bins=(0, 1, 3, 5), as_of=AS_OF, engine=engine)
+    # resolved by AS_OF: 8h | 1d, 1d, 2d1h | 3d, 3d2h, 4d, 4d9h30
+    assert hist["days_from"].tolist() == [0.0, 1.0, 3.0, 5.0]
+    assert hist["resolved"].tolist() == [1, 3, 4, 0]
+    assert hist["share"].tolist() == [12.5, 37.5, 50.0, 0.0]
+    assert pd.isna(hist["days_to"].iloc[-1])
+
+
+def test_csv_and_parquet_give_the_same_kpis(hand_csv, hand_parquet):
+    for by in [(), ("level",), ("procedure_code",), ("month", "channel")]:
+        for engine in ENGINES:
+            a = dossier_kpis(hand_csv, by=by, as_of=AS_OF, engine=engine)
+            b = dossier_kpis(hand_parquet, by=by, as_of=AS_OF, engine=engine)
+            pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_read_dossiers_is_arrow_backed_and_normalised(hand_csv):
+    df = read_dossiers(hand_csv)
+    assert len(df) == 13
+    assert all(isinstance(t, pd.ArrowDtype) for t in df.dtypes)
+    assert df["received_at"].dtype == pd.ArrowDtype(pa.timestamp("us"))
+    assert sorted(df["level"].unique()) == ["huyen", "tinh", "xa"]
+    assert sorted(df["channel"].unique()) == ["direct", "online", "postal"]
+    assert df["resolved_at"].isna().sum() == 4
+    assert df.attrs["synthetic"] is False
+    # a frame works as input as well as a path
+    pd.testing.assert_frame_equal(dossier_kpis(df, as_of=AS_OF), dossier_kpis(hand_csv, as_of=AS_OF))
+
+
+@pytest.mark.parametrize("by", [(), ("level",), ("procedure_code",), ("month",), ("level", "channel")])
+def test_engines_agree_on_synthetic_data(synthetic_parquet, by):
+    a = dossier_kpis(synthetic_parquet, by=by, engine="pandas")
+    b = dossier_kpis(synthetic_parquet, by=by, engine="duckdb")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert a.attrs["synthetic"] and b.attrs["synthetic"]
+    assert a["received"].sum() == 100_000
+
+
+def test_engines_agree_with_as_of_and_histogram(synthetic_parquet):
+    for engine_pair in [("pandas", "duckdb")]:
+        a, b = (dossier_kpis(synthetic_parquet, by=("month", "level"), as_of="2024-07-15 12:00", engine=e)
+                for e in engine_pair)
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+        assert a["month"].max() == "2024-07" and a["overdue_backlog"].sum() > 0
+        h1, h2 = (processing_time_distribution(synthetic_parquet, by=("level",), engine=e) for e in engine_pair)
+        pd.testing.assert_frame_equal(h1, h2, check_exact=True)
+        assert h1.groupby("level")["share"].sum().round(9).tolist() == [100.0, 100.0, 100.0]
+
+
+def test_quantiles_are_numpy_inverted_cdf(synthetic_parquet):
+    df = read_dossiers(synthetic_parquet)
+    days = (df["resolved_at"] - df["received_at"]).dt.total_seconds().to_numpy(np.float64, na_value=np.nan) / 86400
+    kpis = dossier_kpis(df, by=("level",), engine="pandas").set_index("level")
+    for level in ("huyen", "tinh", "xa"):
+        x = days[(df["level"] == level).to_numpy() & ~np.isnan(days)]
+        assert kpis.loc[level, "median_processing_days"] == np.quantile(x, 0.5, method="inverted_cdf")
+        assert kpis.loc[level, "p90_processing_days"] == np.quantile(x, 0.9, method="inverted_cdf")
+        assert kpis.loc[level, "resolved"] == x.size
+
+
+def test_time_zone_aware_parquet_is_read_as_vietnam_time(hand_parquet, tmp_path):
+    table = pq.read_table(hand_parquet)
+    for name in ("received_at", "due_at", "resolved_at"):
+        local = table.column(name)
+        utc = pa.compute.assume_timezone(local, "Asia/Ho_Chi_Minh").cast(pa.timestamp("us", tz="UTC"))
+        table = table.set_column(table.schema.get_field_index(name), name, utc)
+    path = tmp_path / "tz.parquet"
+    pq.write_table(table, path)
+    for engine in ENGINES:
+        pd.testing.assert_frame_equal(dossier_kpis(path, as_of=AS_OF, engine=engine),
+                                      dossier_kpis(hand_parquet, as_of=AS_OF, engine=engine))
+
+
+def _bad_csv(tmp_path, row_index: int, column: str, value: str):
+    """The hand export with one cell replaced (row_index 0 = first dossier = spreadsheet row 2)."""
+    rows = [r.split(",") for r in ROWS]
+    rows[row_index][HEADER.split(",").index(column)] = value
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([HEADER, *(",".join(r) for r in rows)]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("row_index, column, value, needle", [
+    (4, "due_at", "2024-03-17 08:00", "before received_at"),
+    (6, "level", "thôn", "unknown level"),
+    (9, "dossier_id", "T2", "duplicated"),
+    (11, "resolved_at", "01/03/2024", "not a timestamp"),
+    (7, "channel", "fax", "unknown channel"),
+    (2, "procedure_code", "", "missing"),
+])
+def test_bad_export_names_row_and_column(tmp_path, engine, row_index, column, value, needle):
+    path = _bad_csv(tmp_path, row_index, column, value)
+    with pytest.raises(SourceError) as err:
+        dossier_kpis(path, engine=engine)
+    first_row = 3 if needle == "duplicated" else row_index + 2      # a duplicate is named at its first row (T2)
+    assert (err.value.row, err.value.column) == (first_row, column)
+    assert needle in str(err.value) and "bad.csv" in str(err.value)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_failure_is_reported_at_once(tmp_path, engine):
+    rows = [r.split(",") for r in ROWS]
+    rows[3][2] = "province-ish"          # level, row 5
+    rows[8][5] = "2024-03-01 08:00"      # due before received, row 10
+    path = tmp_path / "two.parquet"
+    pd.DataFrame(rows, columns=HEADER.split(",")).to_parquet(path, index=False)
+    with pytest.raises(SourceError) as err:
+        dossier_kpis(path, engine=engine)
+    message = str(err.value)
+    assert (err.value.row, err.value.column) == (4, "level")       # Parquet rows: first dossier = 1
+    assert "2 failing check(s)" in message and "first at row 9" in message
+
+
+def test_missing_column_and_unknown_format(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("dossier_id,procedure_code,level\nA,1,tinh\n", encoding="utf-8")
+    for engine in ENGINES:
+        with pytest.raises(SourceError) as err:
+            dossier_kpis(path, engine=engine)
+        assert err.value.column == "channel" and "missing column" in str(err.value)
+    with pytest.raises(SourceError):
+        read_dossiers(tmp_path / "export.xlsx")
+
+
+def test_auto_engine_follows_file_size(synthetic_parquet, monkeypatch):
+    assert dossiers.choose_engine(synthetic_parquet) == "pandas"
+    monkeypatch.setattr(dossiers, "_available_memory", lambda: 1_000)
+    assert dossiers.choose_engine(synthetic_parquet) == "duckdb"
+    assert dossiers.choose_engine(pd.DataFrame()) == "pandas"
+    with pytest.raises(ValueError):
+        dossier_kpis(synthetic_parquet, by=("province",))
+
+
+def test_synthetic_data_is_labelled_and_plausible(synthetic_parquet):
+    df = synthetic_dossiers(50_000, seed=3, year=2023)
+    assert df.attrs["synthetic"] is True and df.attrs["source"] == LABEL
+    assert (df["source"] == LABEL).all()
+    assert "not real data" in LABEL
+    pd.testing.assert_frame_equal(df, synthetic_dossiers(50_000, seed=3, year=2023))
+    shares = df["level"].value_counts(normalize=True)
+    assert math.isclose(shares["tinh"], 0.60, abs_tol=0.01) and math.isclose(shares["xa"], 0.15, abs_tol=0.01)
+    assert df["dossier_id"].is_unique and (df["received_at"].dt.year == 2023).all()
+    assert (df["due_at"] > df["received_at"]).all()
+    assert ((df["resolved_at"] >= df["received_at"]) | df["resolved_at"].isna()).all()
+    meta = pq.read_schema(synthetic_parquet).metadata
+    assert meta[b"cchc_analysis.source"].decode() == LABEL and meta[b"cchc_analysis.synthetic"] == b"true"
+    kpis = dossier_kpis(synthetic_parquet, by=())
+    assert 70 < kpis["ahead_share"].iloc[0] < 85 and 0 < kpis["late_share"].iloc[0] < 15
+    assert 0 < kpis["overdue_backlog"].iloc[0] < kpis["received"].iloc[0] - kpis["resolved"].iloc[0] + 1
