@@ -6,7 +6,8 @@ Writes a synthetic Parquet export (cchc_analysis.synthetic, labelled SYNTHETIC) 
 folder, then runs, each in a fresh subprocess and alternating, ``dossier_kpis(path,
 engine="pandas")`` (reading, validation and KPIs) and ``dossier_kpis(path, engine="duckdb")``
 (the same validation and KPIs as SQL over the file). Times are wall-clock seconds of the call
-(imports excluded), best of --repeat runs. Peak memory is the pandas subprocess's ru_maxrss
+(imports excluded), best of --repeat runs; the median ratio of runs made one after the other and
+the CPU seconds (all threads) are printed too, as the machine may be shared. Peak memory is the pandas subprocess's ru_maxrss
 (it includes the interpreter and imported libraries, reported separately as baseline) over the
 Arrow size of the whole file (pyarrow.parquet.read_table(path).nbytes). Prints ``name: value``
 lines; goals: ratio <= 1.5, memory <= 3.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,12 +46,19 @@ import pandas as pd
 from cchc_analysis.dossiers import dossier_kpis
 path, engine, by, validate, out = sys.argv[1], sys.argv[2], tuple(filter(None, sys.argv[3].split(","))), sys.argv[4] == "1", sys.argv[5]
 baseline = peak_rss()
-start = time.perf_counter()
+
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)      # all threads of this process
+    return usage.ru_utime + usage.ru_stime
+
+
+start, start_cpu = time.perf_counter(), cpu()
 kpis = dossier_kpis(path, by=by, engine=engine, validate=validate)
-seconds = time.perf_counter() - start
+seconds, cpu_seconds = time.perf_counter() - start, cpu() - start_cpu
 peak = peak_rss()
 kpis.to_pickle(out)
-print(json.dumps({"seconds": seconds, "peak_rss": peak, "baseline_rss": baseline}))
+print(json.dumps({"seconds": seconds, "cpu": cpu_seconds, "peak_rss": peak, "baseline_rss": baseline}))
 """
 
 WRITE = r"""
@@ -98,8 +107,13 @@ def main() -> None:
                     results[engine] = out.read_bytes()
         identical = results["pandas"] == results["duckdb"]      # the pickled frames, byte for byte
 
-        def best(engine: str, validate: bool = True) -> float:
-            return min(r["seconds"] for r in runs[(engine, validate)])
+        def best(engine: str, validate: bool = True, field: str = "seconds") -> float:
+            return min(r[field] for r in runs[(engine, validate)])
+
+        def median_pair_ratio(validate: bool) -> float:
+            """Median over repeats of pandas/duckdb wall time of runs made one after the other."""
+            pairs = zip(runs[("pandas", validate)], runs[("duckdb", validate)])
+            return statistics.median(p["seconds"] / d["seconds"] for p, d in pairs)
 
         pandas_runs = runs[("pandas", True)]
         peak = max(r["peak_rss"] for r in pandas_runs)
@@ -113,9 +127,13 @@ def main() -> None:
             "dossier_kpi_pandas_s": round(best("pandas"), 3),
             "dossier_kpi_duckdb_s": round(best("duckdb"), 3),
             "dossier_kpi_ratio_pandas_over_duckdb": round(best("pandas") / best("duckdb"), 3),
+            "dossier_kpi_ratio_median_of_pairs": round(median_pair_ratio(True), 3),
+            "dossier_kpi_pandas_cpu_s": round(best("pandas", field="cpu"), 3),
+            "dossier_kpi_duckdb_cpu_s": round(best("duckdb", field="cpu"), 3),
             "dossier_kpi_pandas_novalidate_s": round(best("pandas", False), 3),
             "dossier_kpi_duckdb_novalidate_s": round(best("duckdb", False), 3),
             "dossier_kpi_ratio_novalidate": round(best("pandas", False) / best("duckdb", False), 3),
+            "dossier_kpi_ratio_novalidate_median_of_pairs": round(median_pair_ratio(False), 3),
             "dossier_pandas_peak_rss_bytes": peak,
             "dossier_pandas_baseline_rss_bytes": baseline,
             "dossier_peak_mem_over_arrow_size": round(peak / arrow_bytes, 3),

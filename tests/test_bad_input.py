@@ -379,8 +379,10 @@ def test_case(case: Case, tmp_path, good_out, request):
 
         def check(err):
             assert isinstance(err, ValidationError)
+            problems = str(err).splitlines()[1:]
+            assert len(problems) == 1, str(err)                 # this value, and nothing else
             for phrase in exp.says:
-                assert phrase in str(err), str(err)
+                assert phrase in problems[0], str(err)
         assert_build_refused(case, raw, good_out, check)
     else:
         HANDLED[exp](case.read(raw), raw, request)

@@ -5,7 +5,6 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import paths
 from .provinces import provinces
@@ -83,6 +82,8 @@ def rank_correlation(scores: pd.DataFrame, year: int, a: tuple[str, str], b: tup
 
     Returns {'spearman', 'spearman_p', 'kendall', 'kendall_p', 'n'}; NaN when fewer than 5 provinces.
     """
+    from scipy import stats  # imported here: it costs ~0.7 s and most callers never need it
+
     x, y = _series(scores, *a, year), _series(scores, *b, year)
     common = x.index.intersection(y.index)
     n = len(common)

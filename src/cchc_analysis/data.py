@@ -64,6 +64,19 @@ def read_sources(raw_dir: Path) -> dict[str, list[pd.DataFrame]]:
     return out
 
 
+def as_raw_paths(df: pd.DataFrame, raw_dir: Path) -> pd.DataFrame:
+    """Name files of a raw dir other than data/raw (e.g. `--raw /copy`) as data/raw/<path>, the
+    path its manifest lists, in every text column (source_file, locators, conflict sources)."""
+    prefix = paths.raw_relpath(raw_dir).rstrip("/") + "/"
+    if prefix == "data/raw/" or not len(df):
+        return df
+    df = df.copy()
+    for col in df.columns:
+        if pd.api.types.is_string_dtype(df[col]) or df[col].dtype == object:
+            df[col] = df[col].map(lambda v: v.replace(prefix, "data/raw/") if isinstance(v, str) else v)
+    return df
+
+
 def combine_scores(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stack score frames and keep one row per key by SOURCE_PRIORITY; differing losers become conflicts."""
     df = pd.concat([conform(f, SCORE_COLUMNS) for f in frames if len(f)], ignore_index=True)
@@ -135,7 +148,7 @@ def build_tables(raw_dir: Path = paths.RAW) -> dict[str, pd.DataFrame]:
     problems = manifest.verify_manifest(raw_dir)
     if problems:
         raise SourceError(raw_dir / manifest.MANIFEST_NAME, "raw data does not match the manifest:\n  " + "\n  ".join(problems))
-    parts = read_sources(raw_dir)
+    parts = {k: [as_raw_paths(f, raw_dir) for f in v] for k, v in read_sources(raw_dir).items()}
     scores, lost = combine_scores(parts["scores"])
     facts = pd.concat([conform(f, FACT_COLUMNS) for f in parts["facts"] if len(f)], ignore_index=True)
     facts = facts.sort_values(["index_id", "scope", "year", "metric", "source_file", "source_locator"],

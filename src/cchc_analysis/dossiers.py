@@ -51,7 +51,9 @@ from __future__ import annotations
 import math
 import os
 import re
+import tempfile
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +95,7 @@ LOCAL_TZ = "Asia/Ho_Chi_Minh"
 QUANTILES = {"median": 0.5, "p90": 0.9}
 DEFAULT_BINS_DAYS = (0, 1, 2, 3, 5, 7, 10, 15, 20, 30, 45, 60, 90)
 AUTO_MEMORY_FRACTION = 0.25            # engine="auto": duckdb when the data would take more
+DUCKDB_SETTINGS: dict[str, str] = {}   # extra DuckDB settings, e.g. {"memory_limit": "2GB"}
 _EXPANSION = {"parquet": 5.0, "csv": 1.5, "csv.gz": 6.0}   # est. in-memory bytes per file byte
 _DAY_US = 86_400_000_000
 
@@ -110,13 +113,15 @@ _EXPECT = {
 
 
 def text_key(value: str) -> str:
-    """Lower-case, accent-free, single-spaced form of a label (used to match aliases)."""
+    """Lower-case, accent-free, single-spaced form of a label (used to match aliases).
+
+    The same as _SQL_KEY in DuckDB: marks stripped, ASCII whitespace runs made one space."""
     decomposed = unicodedata.normalize("NFD", value)
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return " ".join(stripped.lower().split())
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Mc", "Me"))
+    return re.sub(r"[\t\n\f\r ]+", " ", stripped.lower()).strip(" ")
 
 
-_SQL_KEY = "trim(regexp_replace(lower(strip_accents({})), '\\s+', ' ', 'g'))"
+_SQL_KEY = "trim(regexp_replace(lower(strip_accents({})), '[\\t\\n\\f\\r ]+', ' ', 'g'))"
 
 
 # ----------------------------------------------------------------------------- failures
@@ -219,7 +224,7 @@ def _file_attrs(path: Path, fmt: str) -> dict:
         convert = pacsv.ConvertOptions(column_types={"source": pa.dictionary(pa.int32(), pa.string())},
                                        include_columns=["source"])
         col = pacsv.read_csv(path, convert_options=convert).column("source")
-        attrs["synthetic"] = LABEL in _codes(col)[1]
+        attrs["synthetic"] = LABEL in _dictionary(col)[1]
     if attrs["synthetic"]:
         attrs["source"] = LABEL
     return attrs
@@ -260,20 +265,35 @@ def _map_text(col: pa.ChunkedArray, fn) -> pa.ChunkedArray:
     return pc.take(pa.array(mapped, pa.string()), pc.index_in(col, pa.array(values, pa.string())))
 
 
-def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
-    """int32 code per row (-1 for null) in the sorted order of the column's distinct values."""
+def _code_plan(col: pa.ChunkedArray):
+    """(codes(lo, hi), distinct): int32 code of each row in [lo, hi) (-1 for null), numbering
+    the column's distinct values in sorted order."""
     if pa.types.is_dictionary(col.type):
         col, values = _dictionary(col)
         distinct = sorted({v for v in values if v is not None})
         position = {v: i for i, v in enumerate(distinct)}
         lookup = np.array([position.get(v, -1) for v in values] + [-1], dtype=np.int32)
-        if not col.num_chunks:
-            return np.empty(0, dtype=np.int32), distinct
-        indices = np.concatenate([pc.fill_null(c.indices, len(values)).to_numpy() for c in col.chunks])
-        return lookup[indices], distinct
+
+        def codes(lo: int, hi: int) -> np.ndarray:
+            chunks = col.slice(lo, hi - lo).chunks
+            if not chunks:
+                return np.empty(0, dtype=np.int32)
+            return lookup[np.concatenate([pc.fill_null(c.indices.cast(pa.int32()), len(values)).to_numpy()
+                                          for c in chunks])]
+        return codes, distinct
     distinct = sorted(pc.unique(col).drop_null().to_pylist())
-    codes = pc.index_in(col, pa.array(distinct, pa.string()))
-    return pc.fill_null(codes, -1).to_numpy().astype(np.int32), distinct
+    value_set = pa.array(distinct, pa.string())
+
+    def codes(lo: int, hi: int) -> np.ndarray:
+        found = pc.index_in(col.slice(lo, hi - lo), value_set)
+        return pc.fill_null(found, -1).to_numpy().astype(np.int32)
+    return codes, distinct
+
+
+def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """int32 code per row (-1 for null) in the sorted order of the column's distinct values."""
+    codes, distinct = _code_plan(col)
+    return codes(0, len(col)), distinct
 
 
 def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -359,49 +379,67 @@ def _passes(mask, index: pd.Index) -> pd.Series:
     return pd.Series(mask, index=index)
 
 
+_CHUNK_ROWS = 1 << 20        # rows per task of the pandas engine (tasks run on a thread pool)
 _FNV_OFFSET, _FNV_PRIME = np.uint64(14695981039346656037), np.uint64(1099511628211)
 
 
-def _string_hashes(col: pa.ChunkedArray) -> np.ndarray:
+def _string_hashes(chunk: pa.StringArray) -> np.ndarray:
     """64-bit FNV-1a hash of each string, vectorised over rows (a loop over byte positions)."""
-    out = []
-    for chunk in col.chunks:
-        n = len(chunk)
-        offsets = np.frombuffer(chunk.buffers()[1], np.int32)[chunk.offset:chunk.offset + n + 1]
-        data = np.frombuffer(chunk.buffers()[2], np.uint8) if chunk.buffers()[2] else np.zeros(1, np.uint8)
-        starts, lengths = offsets[:-1].astype(np.int64), np.diff(offsets)
-        h = np.full(n, _FNV_OFFSET, dtype=np.uint64)
-        pos, active = 0, None
-        while True:
-            if active is None:
-                longer = lengths > pos
-                if longer.all() and n:
-                    h ^= data[starts + pos]
-                    h *= _FNV_PRIME
-                    pos += 1
-                    continue
-                active = np.flatnonzero(longer)
-            else:
-                active = active[lengths[active] > pos]
-            if not active.size:
-                break
-            h[active] = (h[active] ^ data[starts[active] + pos]) * _FNV_PRIME
-            pos += 1
-        out.append((h ^ lengths.astype(np.uint64)) * _FNV_PRIME)
-    return np.concatenate(out) if out else np.empty(0, dtype=np.uint64)
+    n = len(chunk)
+    offsets = np.frombuffer(chunk.buffers()[1], np.int32)[chunk.offset:chunk.offset + n + 1]
+    data = np.frombuffer(chunk.buffers()[2], np.uint8) if chunk.buffers()[2] else np.zeros(1, np.uint8)
+    starts, lengths = offsets[:-1].astype(np.int64), np.diff(offsets)
+    h = np.full(n, _FNV_OFFSET, dtype=np.uint64)
+    pos, active = 0, None
+    while True:
+        if active is None:
+            longer = lengths > pos
+            if longer.all() and n:
+                h ^= data[starts + pos]
+                h *= _FNV_PRIME
+                pos += 1
+                continue
+            active = np.flatnonzero(longer)
+        else:
+            active = active[lengths[active] > pos]
+        if not active.size:
+            break
+        h[active] = (h[active] ^ data[starts[active] + pos]) * _FNV_PRIME
+        pos += 1
+    return (h ^ lengths.astype(np.uint64)) * _FNV_PRIME
+
+
+def _map_threads(fn, items: list) -> list:
+    """fn over items on a thread pool (numpy and Arrow kernels release the GIL)."""
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(fn, items))
+
+
+def _repeated_hashes(hashes: np.ndarray) -> np.ndarray:
+    """Hash values that occur more than once: the hashes are split by their top bits and the
+    parts sorted in parallel."""
+    bits = max(0, math.ceil(math.log2(os.cpu_count() or 1)))
+    parts = [hashes] if bits == 0 else [hashes[(hashes >> np.uint64(64 - bits)) == b] for b in range(2**bits)]
+
+    def repeated(part: np.ndarray) -> np.ndarray:
+        part = np.sort(part)
+        return part[1:][part[1:] == part[:-1]]
+    return np.concatenate(_map_threads(repeated, parts))
 
 
 def _duplicated(col: pa.ChunkedArray) -> np.ndarray | None:
     """Rows whose (non-null) value occurs more than once, or None when all values are distinct.
 
-    Hashes are sorted to find candidates; candidates are then compared exactly, so a hash
-    collision never reports a duplicate."""
+    Values are hashed (in parallel over chunks) to find candidates; candidates are then compared
+    exactly, so a hash collision never reports a duplicate."""
     if not pa.types.is_string(col.type):
         col = pc.cast(col, pa.string())
-    hashes = _string_hashes(col)
+    hashes = (np.concatenate(_map_threads(_string_hashes, col.chunks)) if col.num_chunks
+              else np.empty(0, np.uint64))
     valid = col.is_valid().to_numpy(zero_copy_only=False)
-    ordered = np.sort(hashes[valid])
-    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    repeated = _repeated_hashes(hashes[valid])
     if not repeated.size:
         return None
     candidates = np.flatnonzero(valid & np.isin(hashes, repeated))
@@ -619,61 +657,79 @@ class _Grouped:
     as_of_us: int
 
 
-def _int64(col: pd.Series, fill: int = 0) -> np.ndarray:
-    return pc.fill_null(pc.cast(_arrow(col), pa.int64()), fill).to_numpy()
+def _int64(col: pa.ChunkedArray, fill: int = 0) -> np.ndarray:
+    return pc.fill_null(pc.cast(col, pa.int64()), fill).to_numpy()
 
 
-def _month_codes(received_us: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    month = (received_us // _DAY_US).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-    low = int(month.min(initial=0))
-    high = int(month.max(initial=low))
-    return month - low, [str(np.datetime64(m, "M")) for m in range(low, high + 1)]
+def _month_plan(received: pa.ChunkedArray):
+    """(codes(received_us), labels) numbering received months from the earliest one."""
+    span = [pc.min(received).cast(pa.int64()).as_py(), pc.max(received).cast(pa.int64()).as_py()]
+    low, high = ((np.array(span, dtype=np.int64) // _DAY_US).astype("datetime64[D]").astype("datetime64[M]")
+                 .astype(np.int64) if span[0] is not None else (0, -1))
+
+    def codes(received_us: np.ndarray) -> np.ndarray:
+        days = (received_us // _DAY_US).astype("datetime64[D]")
+        return (days.astype("datetime64[M]").astype(np.int64) - low).astype(np.int32)
+    return codes, [str(np.datetime64(int(m), "M")) for m in range(int(low), int(high) + 1)]
 
 
-def _pandas_grouped(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None) -> _Grouped:
-    """Rows received up to as_of as compact numpy arrays with a group id per row (vectorised)."""
+def _outcomes(arrays: dict[str, pa.ChunkedArray], lo: int, hi: int, as_of_us: int):
+    """For rows [lo, hi): the window (received <= as_of) mask or None, received µs, outcome
+    category and processing µs of resolved rows — all vectorised."""
     never = np.iinfo(np.int64).max
-    received = _int64(df["received_at"])
-    if as_of_us is None:
-        latest = [pc.max(_arrow(df[c])).cast(pa.int64()).as_py() for c in ("received_at", "resolved_at")]
-        as_of_us = max((v for v in latest if v is not None), default=0)
+    received = _int64(arrays["received_at"].slice(lo, hi - lo))
     window = received <= as_of_us
-    take = None if window.all() else np.flatnonzero(window)
-
-    def pick(a: np.ndarray) -> np.ndarray:
-        return a if take is None else a[take]
-
+    window = None if window.all() else window
+    pick = (lambda a: a) if window is None else (lambda a: a[window])    # noqa: E731
     received = pick(received)
-    resolved = pick(_int64(df["resolved_at"], fill=never))
+    resolved = pick(_int64(arrays["resolved_at"].slice(lo, hi - lo), fill=never))
+    due_day = pick(_int64(arrays["due_at"].slice(lo, hi - lo))) // _DAY_US
     is_resolved = resolved <= as_of_us
-    due_day = pick(_int64(df["due_at"])) // _DAY_US
-    # AHEAD/ON_TIME/LATE = 1 + sign(resolved day - due day); open: overdue when due before as_of's day
+    # open: overdue when the due day is before the day of as_of; resolved: 1 + sign(day difference)
     outcome = np.where(due_day < as_of_us // _DAY_US, OPEN_OVERDUE, OPEN).astype(np.int8)
     day_diff = np.floor_divide(resolved, _DAY_US, where=is_resolved, out=np.zeros_like(resolved))
     day_diff -= due_day
-    del due_day
     np.copyto(outcome, (np.sign(day_diff) + 1).astype(np.int8), where=is_resolved)
-    del day_diff
-    processing = resolved[is_resolved]          # arrays from Arrow may be read-only: copy first
+    processing = resolved[is_resolved]          # a copy (arrays from Arrow may be read-only)
     processing -= received[is_resolved]
-    del resolved
+    return window, received, outcome, processing
 
-    g = np.zeros(received.size, dtype=np.int64)
-    key_values, sizes = [], []
-    for key in by:
-        codes, values = _month_codes(received) if key == "month" else _codes(_arrow(df[key]))
-        g = g * len(values) + (codes if key == "month" else pick(codes))
-        key_values.append(values)
-        sizes.append(len(values))
+
+def _pandas_grouped(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None) -> _Grouped:
+    """Rows received up to as_of as compact numpy arrays with a group id per row.
+
+    Vectorised over chunks of rows that run on a thread pool (numpy and Arrow release the GIL)."""
+    arrays = {c: _arrow(df[c]) for c in df.columns}
+    if as_of_us is None:
+        latest = [pc.max(arrays[c]).cast(pa.int64()).as_py() for c in ("received_at", "resolved_at")]
+        as_of_us = max((v for v in latest if v is not None), default=0)
+    plans = [_month_plan(arrays["received_at"]) if k == "month" else _code_plan(arrays[k]) for k in by]
+    sizes = [len(values) for _, values in plans]
+    wide = math.prod(sizes) >= 2**31
+    online_codes, channels = _code_plan(arrays["channel"])
+    online_code = channels.index("online") if "online" in channels else -2
+
+    def task(bounds: tuple[int, int]):
+        lo, hi = bounds
+        window, received, outcome, processing = _outcomes(arrays, lo, hi, as_of_us)
+        pick = (lambda a: a) if window is None else (lambda a: a[window])    # noqa: E731
+        g = np.zeros(received.size, dtype=np.int64 if wide else np.int32)
+        for key, (codes, values) in zip(by, plans):
+            g *= len(values)
+            g += codes(received) if key == "month" else pick(codes(lo, hi))
+        return g, outcome, pick(online_codes(lo, hi) == online_code), processing
+
+    bounds = [(lo, min(len(df), lo + _CHUNK_ROWS)) for lo in range(0, len(df), _CHUNK_ROWS)] or [(0, 0)]
+    parts = _map_threads(task, bounds)
+    g, outcome, online, processing = (np.concatenate(p) for p in zip(*parts))
+    del parts
     n_cells = math.prod(sizes)
     if by and n_cells > 4 * max(g.size, 1):        # sparse combinations: number the used ones
         cells, g = np.unique(g, return_inverse=True)
     else:
         cells = np.arange(n_cells)
-    keys = pd.DataFrame({k: np.asarray(v, dtype=object)[u] for k, v, u in
-                         zip(by, key_values, np.unravel_index(cells, sizes))}) if by else pd.DataFrame(index=[0])
-    channel_codes, channels = _codes(_arrow(df["channel"]))
-    online = pick(channel_codes == (channels.index("online") if "online" in channels else -2))
+    keys = pd.DataFrame({k: np.asarray(values, dtype=object)[u] for k, (_, values), u in
+                         zip(by, plans, np.unravel_index(cells, sizes))}) if by else pd.DataFrame(index=[0])
     return _Grouped(g=g, keys=keys, outcome=outcome, online=online, processing_us=processing,
                     as_of_us=as_of_us)
 
@@ -702,7 +758,7 @@ def _order_statistics(g: np.ndarray, values: np.ndarray, counts: np.ndarray,
         return out
     span = int(values.max()) + 1
     if counts.size * span < 2**62:
-        key = g * span + values
+        key = g.astype(np.int64) * span + values
         key.sort()
         ordered = key % span
     else:
@@ -721,7 +777,8 @@ def _pandas_stats(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None) -
     gr = _pandas_grouped(df, by, as_of_us)
     n = len(gr.keys)
     # one bincount over (group, outcome, online) cells gives every count
-    cells = np.bincount((gr.g * 5 + gr.outcome) * 2 + gr.online, minlength=n * 10).reshape(n, 5, 2)
+    cells = np.bincount((gr.g.astype(np.int64) * 5 + gr.outcome) * 2 + gr.online, minlength=n * 10)
+    cells = cells.reshape(n, 5, 2)
     by_outcome = cells.sum(axis=2)
     stats = gr.keys.copy()
     stats["received"] = by_outcome.sum(axis=1)
@@ -742,7 +799,7 @@ def _pandas_histogram(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | Non
                       edges_us: np.ndarray) -> tuple[pd.DataFrame, int]:
     gr = _pandas_grouped(df, by, as_of_us)
     bin_idx = np.searchsorted(edges_us, gr.processing_us, side="right") - 1
-    cell = gr.g[gr.outcome <= LATE] * len(edges_us) + bin_idx
+    cell = gr.g[gr.outcome <= LATE].astype(np.int64) * len(edges_us) + bin_idx
     counts = np.bincount(cell, minlength=len(gr.keys) * len(edges_us))
     hit = np.flatnonzero(counts)
     out = gr.keys.iloc[hit // len(edges_us)].reset_index(drop=True)
@@ -780,7 +837,9 @@ class _Duck:
 
     def __init__(self, source, columns: tuple[str, ...], threads: int | None = None):
         import duckdb
-        config = {"preserve_insertion_order": "false"}
+        config = {"preserve_insertion_order": "false",
+                  "temp_directory": str(Path(tempfile.gettempdir()) / "cchc_duckdb")}
+        config.update(DUCKDB_SETTINGS)
         if threads:
             config.update(threads=threads, preserve_insertion_order="true")
         self.con = duckdb.connect(config=config)

@@ -19,8 +19,11 @@ INDEX_NAMES = {
 
 
 def esc(text) -> str:
-    """HTML-escaped, NFC text: anything from data goes through here before it is shown."""
-    return html.escape(unicodedata.normalize("NFC", str(text)))
+    """HTML-escaped, NFC text: anything from data goes through here before it is shown.
+
+    Square brackets become entities too, so that text shown through Markdown (`show_md`)
+    can never form a link or an image ("[x](javascript:…)")."""
+    return html.escape(unicodedata.normalize("NFC", str(text))).replace("[", "&#91;").replace("]", "&#93;")
 
 
 def show_md(markdown: str) -> None:

@@ -1,0 +1,98 @@
+"""Benchmark of the report build (not a test): prints `name: value` lines.
+
+* report_full_build_s      – `cchc report --force` for every notebook-year, into a temporary folder
+* report_floor_s           – the same library calls for the same years and figures (every code cell
+                             of each notebook, parameters injected, figures rendered to PNG), one after another in this one Python
+                             process: no kernels, no papermill, no HTML
+* report_full_over_floor   – the ratio (goal ≤ 1.0)
+* report_nochange_s        – a second `cchc report` with nothing changed
+* report_nochange_over_full – that as a fraction of the full build (goal ≤ 0.05)
+
+Usage: python benchmarks/bench_reports.py [--years 2006-2024] [--jobs N]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from cchc_analysis import paths, report  # noqa: E402
+from cchc_analysis.cli import _years  # noqa: E402
+
+
+def floor(jobs: list[report.Job], out: Path) -> float:
+    """Run each notebook's code cells in-process with its parameters; display is a no-op."""
+    import IPython.display as disp
+    import matplotlib.pyplot as plt
+
+    os.environ["CCHC_OUTPUT_ROOT"] = str(out)
+    saved = disp.display
+
+    def render(*objs, **_):  # the figures and tables are still produced, as the kernel would
+        for o in objs:
+            if hasattr(o, "savefig"):
+                o.savefig(io.BytesIO(), format="png")
+            elif hasattr(o, "_repr_html_") or hasattr(o, "_repr_markdown_"):
+                (getattr(o, "_repr_html_", None) or o._repr_markdown_)()
+
+    disp.display = render
+    t0 = time.perf_counter()
+    try:
+        for job in jobs:
+            nb = json.loads((paths.NOTEBOOKS / f"{job.notebook}.ipynb").read_text(encoding="utf-8"))
+            ns: dict = {}
+            for cell in nb["cells"]:
+                if cell["cell_type"] != "code":
+                    continue
+                src = "".join(cell["source"])
+                if "parameters" in cell.get("metadata", {}).get("tags", []):
+                    exec(src, ns)
+                    ns.update({k: v for k, v in job.parameters.items()})
+                    ns["output_dir"] = str(out / "floor" / str(job.year) / job.notebook)
+                    continue
+                with contextlib.redirect_stdout(io.StringIO()):
+                    exec(compile(src, f"{job.notebook}-{job.year}", "exec"), ns)
+                plt.close("all")
+    finally:
+        disp.display = saved
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--years", type=_years, default=None)
+    ap.add_argument("--jobs", type=int, default=None)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        jobs = report.plan(a.years, None, "67", out / "site", 600)
+        # papermill/nbclient import cost is part of the notebook path; the floor pays only for the library
+        t0 = time.perf_counter()
+        rc = report.run_reports(years=a.years, jobs=a.jobs, out_dir=out / "site", force=True, log=lambda *_: None)
+        full = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        report.run_reports(years=a.years, jobs=a.jobs, out_dir=out / "site", log=lambda *_: None)
+        nochange = time.perf_counter() - t0
+        fl = floor(jobs, out)
+    print(f"report_notebook_years: {len(jobs)}")
+    print(f"report_exit_status: {rc}")
+    print(f"report_full_build_s: {full:.1f}")
+    print(f"report_floor_s: {fl:.1f}")
+    print(f"report_full_over_floor: {full / fl:.2f}")
+    print(f"report_nochange_s: {nochange:.2f}")
+    print(f"report_nochange_over_full: {nochange / full:.3f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
