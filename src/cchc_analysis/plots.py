@@ -70,19 +70,29 @@ def bump_chart(ranks: pd.DataFrame, focal: str, peers: list[str], labels: dict[s
         if code in colours:
             continue
         ax.plot(d.year, d["rank"], color=GREY, lw=0.8, alpha=0.7, zorder=1)
+    ends = []
     for code in reversed(coloured):
         d = ranks[ranks.province_code == code].sort_values("year")
         if d.empty:
             continue
         lw = 3 if code == focal else 1.8
         ax.plot(d.year, d["rank"], color=colours[code], lw=lw, marker="o", ms=4 if code != focal else 6, zorder=3)
-        end = d.iloc[-1]
-        ax.annotate(nfc(f"{labels.get(code, code)} ({int(end['rank'])})"), (end.year, end["rank"]), xytext=(6, 0),
-                    textcoords="offset points", va="center", fontsize=8.5, color=colours[code],
-                    fontweight="bold" if code == focal else "normal")
-    ax.invert_yaxis()
+        ends.append((d.iloc[-1], code))
+    n_max = float(ranks["rank"].max())
+    gap = max(1.0, n_max / 28)  # labels at line ends, nudged apart so they never overlap
+    placed: list[float] = []
+    for end, code in sorted(ends, key=lambda e: (e[0]["rank"], e[1])):
+        y = float(end["rank"])
+        if placed and y < placed[-1] + gap:
+            y = placed[-1] + gap
+        placed.append(y)
+        ax.annotate(nfc(f"{labels.get(code, code)} ({int(end['rank'])})"), (end.year, end["rank"]), xytext=(end.year + 0.12, y),
+                    textcoords="data", va="center", fontsize=8.5, color=colours[code],
+                    fontweight="bold" if code == focal else "normal",
+                    arrowprops=dict(arrowstyle="-", color=colours[code], lw=0.5) if abs(y - end["rank"]) > 0.3 else None)
+    ax.set_ylim(max(n_max, placed[-1] if placed else n_max) + 1, 0.5)
     ax.set_xticks(sorted(ranks.year.unique()))
-    ax.set_xlim(ranks.year.min() - 0.2, last_year + 1.2)
+    ax.set_xlim(ranks.year.min() - 0.2, last_year + 1.4)
     ax.set_ylabel("Thứ hạng / rank (1 = tốt nhất / best)")
     ax.set_xlabel("Năm / year")
     _title(ax, vi, en)

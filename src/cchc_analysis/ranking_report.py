@@ -149,9 +149,9 @@ def commentary_rank(ctx: Context, index_id: str, indicator: str = "overall") -> 
     if pd.notna(r.rank_change):
         k = int(r.rank_change)
         if k > 0:
-            ch_vi, ch_en = f", tăng {k} bậc so với {int(r.prev_year)}", f", up {k} places from {int(r.prev_year)}"
+            ch_vi, ch_en = f", tăng {k} bậc so với {int(r.prev_year)}", f", up {_places(k)} from {int(r.prev_year)}"
         elif k < 0:
-            ch_vi, ch_en = f", giảm {-k} bậc so với {int(r.prev_year)}", f", down {-k} places from {int(r.prev_year)}"
+            ch_vi, ch_en = f", giảm {-k} bậc so với {int(r.prev_year)}", f", down {_places(-k)} from {int(r.prev_year)}"
         else:
             ch_vi, ch_en = f", giữ nguyên thứ hạng so với {int(r.prev_year)}", f", unchanged from {int(r.prev_year)}"
     elif isinstance(r.note, str) and r.note.startswith("not comparable"):
@@ -160,6 +160,10 @@ def commentary_rank(ctx: Context, index_id: str, indicator: str = "overall") -> 
     partial_en = " — partial data this year" if r.coverage == "partial" else ""
     return (f"{name} {rank_txt_vi} về {up} {ctx.year}{val_vi}{ch_vi}{partial_vi}. / "
             f"{name_en} {rank_txt_en} in {up} {ctx.year}{val_en}{ch_en}{partial_en}.")
+
+
+def _places(k: int) -> str:
+    return f"{k} place" if k == 1 else f"{k} places"
 
 
 def distribution(ctx: Context, index_id: str) -> None:
@@ -218,7 +222,7 @@ def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
     if len(top):
         t = top.iloc[0]
         show_md(esc(f"Tăng mạnh nhất: {t.province} (+{int(t.rank_change)} bậc, lên thứ {int(t['rank'])}). / "
-                    f"Biggest riser: {ctx.names_en[t.province_code]} (up {int(t.rank_change)} places to {ordinal_en(t['rank'])})."))
+                    f"Biggest riser: {ctx.names_en[t.province_code]} (up {_places(int(t.rank_change))} to {ordinal_en(t['rank'])})."))
     show_table(tab)
     return tab
 

@@ -18,6 +18,16 @@ INDEX_NAMES = {
 }
 
 
+HEADERS = {  # bilingual column headers for displayed tables (CSV files keep the plain ids)
+    "rank": "Hạng / rank", "rank_source": "nguồn hạng / rank source", "province_code": "mã / code",
+    "province": "Tỉnh / province", "score": "Điểm / score", "value": "Giá trị / value",
+    "score_change": "± điểm / score change", "rank_change": "± hạng / rank change",
+    "published_tier": "Nhóm công bố / published tier", "note": "ghi chú / note", "prev_rank": "hạng trước / previous rank",
+    "kind": "loại / kind", "region_6": "Vùng", "region_6_en": "Region", "count": "số tỉnh / n",
+    "mean": "TB / mean", "median": "trung vị / median", "min": "min", "max": "max",
+}
+
+
 def esc(text) -> str:
     """HTML-escaped, NFC text: anything from data goes through here before it is shown.
 
@@ -39,6 +49,9 @@ def show_table(df: pd.DataFrame, max_rows: int = 70, floatfmt: int = 2) -> None:
     for c in d.columns:
         if pd.api.types.is_float_dtype(d[c]):
             d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:.{floatfmt}f}")
+        else:
+            d[c] = d[c].astype(object).where(d[c].notna(), "")
+    d = d.rename(columns=lambda c: HEADERS.get(c, c))
     display(HTML(d.to_html(index=False, escape=True, na_rep="", border=0, classes="dataframe")))
 
 
