@@ -342,10 +342,11 @@ assert len(BY_ID) == len(CASES)
 # ------------------------------------------------------------------------------ fixtures
 
 @pytest.fixture(scope="module")
-def good_out(tmp_path_factory) -> tuple[Path, dict[str, bytes]]:
-    """An out_dir built from the real data/raw, and its bytes."""
-    out = tmp_path_factory.mktemp("processed")
-    build_data(paths.RAW, out, force=True, log=lambda *_: None)
+def good_out(tmp_path_factory, built) -> tuple[Path, dict[str, bytes]]:
+    """A previously built out_dir (a copy of data/processed, built from data/raw by the
+    session fixture) and its bytes."""
+    out = tmp_path_factory.mktemp("good") / "processed"
+    shutil.copytree(paths.PROCESSED, out, ignore=shutil.ignore_patterns(".tmp-*"))
     return out, bi.snapshot(out)
 
 

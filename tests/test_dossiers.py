@@ -284,3 +284,16 @@ def test_hash_collisions_never_report_duplicates(monkeypatch, hand_csv):
     counts = dossiers._sql_check_counts
     monkeypatch.setattr(dossiers, "_sql_check_counts", lambda duck: (True, counts(duck)[1]))
     assert dossier_kpis(hand_csv, by=(), engine="duckdb")["received"].iloc[0] == 13
+
+
+def test_frame_input_with_duckdb_and_empty_export(hand_csv, tmp_path):
+    frame = read_dossiers(hand_csv)
+    pd.testing.assert_frame_equal(dossier_kpis(frame, by=("level", "month"), as_of=AS_OF, engine="duckdb"),
+                                  dossier_kpis(frame, by=("level", "month"), as_of=AS_OF, engine="pandas"))
+    empty = tmp_path / "empty.csv"
+    empty.write_text(HEADER + "\n", encoding="utf-8")
+    for engine in ENGINES:
+        overall = dossier_kpis(empty, by=(), engine=engine)
+        assert overall["received"].tolist() == [0] and pd.isna(overall["resolution_rate"].iloc[0])
+        assert overall.attrs["as_of"] is None
+        assert dossier_kpis(empty, by=("level",), engine=engine).empty

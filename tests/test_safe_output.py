@@ -140,6 +140,7 @@ def test_the_kernel_guard_blocks_and_logs(guarded_env):
     assert "192.0.2.1" in log and "example.org" in log and "127.0.0.1" not in log
 
 
+@pytest.mark.slow
 def test_notebook_run_makes_no_network_access(guarded_env, tmp_path, monkeypatch, built):
     import papermill
 

@@ -45,6 +45,19 @@ KPI rules
   They are always an observed value, and both engines compute them exactly alike.
 * resolution_rate and online_share are % of received; ahead/on_time/late_share are % of
   resolved. Percentages are 0–100, never rounded; a share of an empty set is missing (NA).
+
+Engines
+-------
+``engine="pandas"`` reads the needed columns with pyarrow (low-cardinality text as dictionary
+codes), validates with the pandera :data:`SCHEMA` and computes every count with one
+``numpy.bincount`` over integer group codes; the row-wise work runs vectorised on chunks of
+rows on a thread pool. ``engine="duckdb"`` runs the same checks and KPIs as SQL over the file
+(``read_parquet``/``read_csv``), so it works when the data do not fit in memory (DuckDB spills
+to a temporary folder; set :data:`DUCKDB_SETTINGS` e.g. ``{"memory_limit": "2GB"}``; the
+quantiles still keep 8 bytes per resolved dossier of a group). Both engines give identical
+frames: counts are exact, shares are computed from the counts by shared code, and quantiles
+are order statistics (no interpolation). ``engine="auto"`` picks DuckDB when the file is large
+compared with available memory (:func:`choose_engine`).
 """
 from __future__ import annotations
 
@@ -66,6 +79,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from cchc_analysis.errors import SourceError
+from cchc_analysis.paths import raw_relpath
 
 # ----------------------------------------------------------------------------- schema
 COLUMNS = ("dossier_id", "procedure_code", "level", "channel", "received_at", "due_at",
@@ -165,7 +179,7 @@ def _file_format(path: Path) -> str:
         return "csv.gz"
     if name.endswith(".csv"):
         return "csv"
-    raise SourceError(path, "unknown dossier export format: expected .csv, .csv.gz or .parquet")
+    raise SourceError(raw_relpath(path), "unknown dossier export format: expected .csv, .csv.gz or .parquet")
 
 
 def _row_offset(fmt: str) -> int:
@@ -196,7 +210,7 @@ def _read_table(path: Path, fmt: str, columns: tuple[str, ...], required: tuple[
     """`columns` as an Arrow table (after checking that `required` exist): CSV values as text;
     low-cardinality text columns dictionary-encoded (integer codes + a small dictionary) so that
     no per-row strings are built."""
-    file = str(path)
+    file = raw_relpath(path)
     _check_columns(file, _csv_header(path) if fmt.startswith("csv") else pq.read_schema(path).names,
                    required, fmt)
     dictionary = [c for c in columns if c in _DICTIONARY_COLUMNS]
@@ -216,7 +230,7 @@ def _read_table(path: Path, fmt: str, columns: tuple[str, ...], required: tuple[
 def _file_attrs(path: Path, fmt: str) -> dict:
     """attrs for frames read from `path`; marks synthetic files (Parquet metadata or source column)."""
     from cchc_analysis.synthetic import LABEL, METADATA_SYNTHETIC_KEY
-    attrs = {"source_file": str(path), "row_offset": _row_offset(fmt), "synthetic": False}
+    attrs = {"source_file": raw_relpath(path), "row_offset": _row_offset(fmt), "synthetic": False}
     if fmt == "parquet":
         meta = pq.read_schema(path).metadata or {}
         attrs["synthetic"] = meta.get(METADATA_SYNTHETIC_KEY) == b"true"
@@ -702,7 +716,8 @@ def _pandas_grouped(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None)
     arrays = {c: _arrow(df[c]) for c in df.columns}
     if as_of_us is None:
         latest = [pc.max(arrays[c]).cast(pa.int64()).as_py() for c in ("received_at", "resolved_at")]
-        as_of_us = max((v for v in latest if v is not None), default=0)
+        as_of_us = max((v for v in latest if v is not None), default=None)      # None: no data
+    limit = 0 if as_of_us is None else as_of_us
     plans = [_month_plan(arrays["received_at"]) if k == "month" else _code_plan(arrays[k]) for k in by]
     sizes = [len(values) for _, values in plans]
     wide = math.prod(sizes) >= 2**31
@@ -711,7 +726,7 @@ def _pandas_grouped(df: pd.DataFrame, by: tuple[str, ...], as_of_us: int | None)
 
     def task(bounds: tuple[int, int]):
         lo, hi = bounds
-        window, received, outcome, processing = _outcomes(arrays, lo, hi, as_of_us)
+        window, received, outcome, processing = _outcomes(arrays, lo, hi, limit)
         pick = (lambda a: a) if window is None else (lambda a: a[window])    # noqa: E731
         g = np.zeros(received.size, dtype=np.int64 if wide else np.int32)
         for key, (codes, values) in zip(by, plans):
@@ -853,7 +868,7 @@ class _Duck:
             self.reader, self.row_expr = "dossiers_frame", "NULL"
         else:
             path = Path(source)
-            self.file, self.fmt = str(path), _file_format(path)
+            self.path, self.file, self.fmt = path, raw_relpath(path), _file_format(path)
             if self.fmt == "parquet":
                 self.reader = f"read_parquet({_sql_str(str(path))}, file_row_number = true)"
                 self.row_expr = "file_row_number + 1"
@@ -960,7 +975,7 @@ def _duck_validate(duck: _Duck) -> int | None:
     failing, as_of_us = _sql_check_counts(duck)
     if failing:
         if duck.fmt.startswith("csv"):
-            _raise_failures(duck.file, _sql_failures(_Duck(Path(duck.file), duck.columns, threads=1),
+            _raise_failures(duck.file, _sql_failures(_Duck(duck.path, duck.columns, threads=1),
                                                      "row_number() OVER () + 1"))
         _raise_failures(duck.file, _sql_failures(duck))
     return as_of_us
@@ -987,14 +1002,14 @@ def _duck_prepare(source, by, as_of, validate: bool, columns: tuple[str, ...]):
     if as_of_us is None:
         val = duck.query(f"SELECT epoch_us(max(greatest(received_at, coalesce(resolved_at, received_at)))) "
                          f"AS a FROM ({duck.scan()})").iloc[0]["a"]
-        as_of_us = 0 if pd.isna(val) else int(val)
-    window, keys = _duck_window(duck, by, as_of_us)
+        as_of_us = None if pd.isna(val) else int(val)                          # None: no data
+    window, keys = _duck_window(duck, by, as_of_us or 0)
     return duck, window, keys, as_of_us
 
 
 def _duck_stats(source, by, as_of, validate) -> tuple[pd.DataFrame, int]:
     duck, window, keys, as_of_us = _duck_prepare(source, by, as_of, validate, KPI_INPUT_COLUMNS)
-    as_of_day = pd.Timestamp(as_of_us, unit="us").strftime("%Y-%m-%d")
+    as_of_day = pd.Timestamp(as_of_us or 0, unit="us").strftime("%Y-%m-%d")
     res_day, due_day = "CAST(resolved_at AS DATE)", "CAST(due_at AS DATE)"
     select = keys + [
         "count(*) AS received", "count(resolved_at) AS resolved",
@@ -1070,7 +1085,7 @@ def _finish_kpis(stats: pd.DataFrame, by: tuple[str, ...], as_of_us: int, attrs:
 
 def _result_attrs(attrs: dict, as_of_us: int) -> dict:
     keep = {k: attrs[k] for k in ("source_file", "synthetic", "source") if k in attrs}
-    keep["as_of"] = pd.Timestamp(as_of_us, unit="us")
+    keep["as_of"] = None if as_of_us is None else pd.Timestamp(as_of_us, unit="us")
     return keep
 
 

@@ -34,7 +34,6 @@ METADATA_SYNTHETIC_KEY = b"cchc_analysis.synthetic"
 METADATA_SOURCE_KEY = b"cchc_analysis.source"
 
 _US_PER_S = 1_000_000
-_US_PER_DAY = 86_400 * _US_PER_S
 _OPEN_S, _CLOSE_S = 7 * 3600 + 1800, 17 * 3600          # office hours 07:30–17:00
 _LEVELS = np.array(["tinh", "huyen", "xa"])
 _LEVEL_P = [0.60, 0.25, 0.15]
@@ -143,7 +142,7 @@ def synthetic_dossiers(n: int, seed: int, year: int, province_label: str = "SYNT
     outcome = np.where(u < p_unresolved, 3, 0)
     v = rng.random(n)
     outcome = np.where(outcome == 3, 3, np.where(v < 0.78, 0, np.where(v < 0.92, 1, 2)))
-    late_by = np.minimum(1 + rng.geometric(0.3, n), 30)
+    late_by = np.minimum(rng.geometric(0.3, n), 30)                       # 1 .. 30 working days
     ahead_by = np.floor(rng.random(n) * deadline).astype(np.int64)         # 0 .. deadline-1
     res_idx = np.select([outcome == 0, outcome == 1], [day_idx + ahead_by, due_idx], due_idx + late_by)
     res_s = rng.integers(_OPEN_S, _CLOSE_S + 1, n)
@@ -170,12 +169,19 @@ def synthetic_dossiers(n: int, seed: int, year: int, province_label: str = "SYNT
 def write_synthetic(path, n: int, seed: int, year: int = 2024, province_label: str = "SYNTHETIC",
                     row_group_size: int = 1_000_000) -> Path:
     """Write :func:`synthetic_dossiers` to Parquet with LABEL in the file's key-value metadata."""
+    return write_frame(synthetic_dossiers(n, seed, year, province_label), path, row_group_size)
+
+
+def write_frame(frame: pd.DataFrame, path, row_group_size: int = 1_000_000) -> Path:
+    """Write a synthetic frame to Parquet; the label and the generator's attrs go to the file's
+    key-value metadata (the constant ``source`` column is left out)."""
+    if not frame.attrs.get("synthetic"):
+        raise ValueError("write_frame only writes frames made by synthetic_dossiers")
     path = Path(path)
-    frame = synthetic_dossiers(n, seed, year, province_label)
     table = pa.Table.from_pandas(frame.drop(columns="source"), preserve_index=False)
     meta = dict(table.schema.metadata or {})
-    meta.update({METADATA_SYNTHETIC_KEY: b"true", METADATA_SOURCE_KEY: LABEL.encode("utf-8"),
-                 b"cchc_analysis.province_label": province_label.encode("utf-8"),
-                 b"cchc_analysis.seed": str(seed).encode(), b"cchc_analysis.year": str(year).encode()})
+    meta.update({METADATA_SYNTHETIC_KEY: b"true", METADATA_SOURCE_KEY: LABEL.encode("utf-8")})
+    meta.update({f"cchc_analysis.{k}".encode(): str(frame.attrs[k]).encode("utf-8")
+                 for k in ("province_label", "seed", "year")})
     pq.write_table(table.replace_schema_metadata(meta), path, row_group_size=row_group_size)
     return path
