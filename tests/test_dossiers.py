@@ -297,3 +297,20 @@ def test_frame_input_with_duckdb_and_empty_export(hand_csv, tmp_path):
         assert overall["received"].tolist() == [0] and pd.isna(overall["resolution_rate"].iloc[0])
         assert overall.attrs["as_of"] is None
         assert dossier_kpis(empty, by=("level",), engine=engine).empty
+
+
+def test_float_codes_are_refused_not_rewritten(hand_csv, tmp_path):
+    """A code read as a number (1.000100 -> 1.0001) would silently change: both engines refuse it."""
+    df = pd.read_csv(hand_csv, dtype=str, keep_default_na=False)
+    df["procedure_code"] = df["procedure_code"].astype(float)
+    df["dossier_id"] = np.arange(len(df))                    # integer ids are exact: accepted
+    path = tmp_path / "floats.parquet"
+    df.to_parquet(path, index=False)
+    for engine in ENGINES:
+        with pytest.raises(SourceError) as err:
+            dossier_kpis(path, engine=engine)
+        assert err.value.column == "procedure_code"
+    df["procedure_code"] = "1.000100"
+    df.to_parquet(path, index=False)
+    pd.testing.assert_frame_equal(dossier_kpis(path, by=("procedure_code",), engine="duckdb"),
+                                  dossier_kpis(path, by=("procedure_code",), engine="pandas"))

@@ -72,3 +72,10 @@ def test_notebooks_name_the_project_kernel_and_have_no_outputs():
         assert not any(c.get("outputs") for c in data["cells"] if c["cell_type"] == "code"), nb
         tagged = [c for c in data["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
         assert len(tagged) == 1, nb
+
+
+def test_readme_coverage_table_is_current(built):
+    from cchc_analysis.data import coverage_markdown
+    readme = (paths.ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- coverage:start", 1)[1].split("-->", 1)[1].split("<!-- coverage:end -->")[0].strip()
+    assert block == coverage_markdown().split("\n", 2)[2].strip(), "run `cchc coverage --markdown` and update README.md"

@@ -91,3 +91,31 @@ def test_cross_check_with_vietnamadminunits():
         if new.province_code != row.unit_2025_code:
             disagree.append((row.code, row.name, "2025", new.province_code, row.unit_2025_code))
     assert disagree == []
+
+
+NAME_COLUMNS = {  # raw CSV → its province-name column(s)
+    "admin_units/provinces_63.csv": ["name", "full_name", "name_en"],
+    "admin_units/merger_2025.csv": ["old_province"],
+    "pci/pci_2020_scores.csv": ["Tỉnh"],
+    "pci/pci_2021_scores.csv": ["Tỉnh"],
+    "pci/pci_2021_subindices.csv": ["Tỉnh"],
+    "pci/pci_2022_scores.csv": ["Tỉnh, Thành phố"],
+    "pci/pci_news_mentions_2020_2024.csv": ["province_as_printed"],
+    "pci/pci_province_profiles_2020_2024.csv": ["province_heading_on_page"],
+    "papi/papi_2020_2024_dimensions.csv": ["province_vi"],
+    "papi/papi_2018_2019_groups_by_dimension.csv": ["province_as_written"],
+    "papi/papi_2023_report_table3_6_excerpt.csv": ["Province"],
+}
+
+
+@pytest.mark.parametrize("rel,cols", sorted(NAME_COLUMNS.items()))
+def test_every_province_spelling_in_raw_csvs_resolves(rel, cols):
+    """Workbook names and facts names are resolved by their readers (which raise on unknown names);
+    these are the plain province columns of the raw CSVs."""
+    import pandas as pd
+    from cchc_analysis import paths
+    df = pd.read_csv(paths.RAW / rel, dtype=str, keep_default_na=False)
+    names = sorted({n for c in cols for n in df[c] if n.strip()})
+    assert names
+    unresolved = [n for n in names if not P.is_province(n.rstrip("*").strip())]
+    assert unresolved == []

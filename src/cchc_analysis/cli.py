@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", type=Path, default=paths.REPORTS)
     r.add_argument("--force", action="store_true", help="re-run even when nothing changed")
     r.add_argument("--timeout", type=int, default=600, help="seconds per notebook cell")
-    sub.add_parser("coverage", help="print index × year coverage")
+    c = sub.add_parser("coverage", help="print index × year coverage")
+    c.add_argument("--markdown", action="store_true", help="as the Markdown table used in README.md")
     m = sub.add_parser("manifest", help="check (default) or rewrite data/raw/manifest.yaml")
     m.add_argument("--write", action="store_true")
     args = ap.parse_args(argv)
@@ -44,8 +45,8 @@ def main(argv: list[str] | None = None) -> int:
             from .data import build_data
             build_data(args.raw, args.out, force=args.force)
         elif args.cmd == "coverage":
-            from .data import coverage
-            print(coverage().to_string(index=False))
+            from .data import coverage, coverage_markdown
+            print(coverage_markdown() if args.markdown else coverage().to_string(index=False))
         elif args.cmd == "manifest":
             from . import manifest
             if args.write:

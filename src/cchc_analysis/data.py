@@ -246,7 +246,7 @@ def load(name: str, processed_dir: Path | None = None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- coverage
 
 def _expected(year: int) -> int:
-    return 64 if year <= 2007 else 63
+    return 64 if year <= 2008 else 63  # Hà Tây until August 2008 (in the PCI 2005–2008 workbooks)
 
 
 def coverage(scores: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -310,8 +310,17 @@ def _codes(col: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     return codes(0, len(col)), distinct
 
 
+def _is_text_type(t: pa.DataType) -> bool:
+    """Text, or integers (cast exactly); floats are refused: 1.000100 would come back as 1.0001."""
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t) or pa.types.is_null(t)
+
+
 def _as_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
     """Column as Arrow string (or dictionary of strings); empty strings become null."""
+    if not _is_text_type(col.type):
+        raise TypeError(f"type {col.type}, expected text (read text columns as strings, e.g. dtype=str)")
     if pa.types.is_dictionary(col.type):
         col, values = _dictionary(col)
         if not pa.types.is_string(col.type.value_type):
@@ -847,6 +856,11 @@ def _sql_time(col: str, duck_type: str) -> tuple[str, str]:
     raise TypeError(f"type {duck_type}, expected a timestamp, a date or ISO 8601 text")
 
 
+# DuckDB types read as text (as _is_text_type: text and integers, not floats)
+_SQL_TEXT_TYPES = {"VARCHAR", '"NULL"', "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+                   "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+
+
 class _Duck:
     """A DuckDB connection and the SQL of the normalised rows of one source."""
 
@@ -898,6 +912,9 @@ class _Duck:
                     raise SourceError(self.file, f"column cannot be read: {exc}", column=c) from exc
                 items += [f"{expr} AS {c}", f"{bad} AS {c}__bad", f'CAST("{c}" AS VARCHAR) AS {c}__raw']
             else:
+                if not (self.types[c] in _SQL_TEXT_TYPES or self.types[c].startswith("ENUM")):
+                    raise SourceError(self.file, f"column cannot be read: type {self.types[c]}, expected text "
+                                      "(read text columns as strings, e.g. dtype=str)", column=c)
                 text = f'nullif(CAST("{c}" AS VARCHAR), \'\')'
                 if c in _ALIASES:
                     items += [f"{_sql_case(text, _ALIASES[c])} AS {c}", f"{text} AS {c}__raw"]

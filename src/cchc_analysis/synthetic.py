@@ -76,12 +76,14 @@ def _sequential_ids(prefix: str, n: int) -> pa.ChunkedArray:
     chunks, chunk_rows = [], max(1, (2**31 - 1) // width // 2)
     for start in range(0, n, chunk_rows):
         numbers = np.arange(start, min(n, start + chunk_rows), dtype=np.int64)
-        data = np.empty((numbers.size, width), dtype=np.uint8)
+        rows = numbers.size
+        data = np.empty((rows, width), dtype=np.uint8)
         data[:, :head.size] = head
         for pos in range(9):
-            data[:, width - 1 - pos] = 48 + (numbers // 10**pos) % 10
-        offsets = np.arange(numbers.size + 1, dtype=np.int32) * width
-        chunks.append(pa.StringArray.from_buffers(numbers.size, pa.py_buffer(offsets), pa.py_buffer(data)))
+            numbers, digit = np.divmod(numbers, 10)
+            data[:, width - 1 - pos] = 48 + digit
+        offsets = np.arange(rows + 1, dtype=np.int32) * width
+        chunks.append(pa.StringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(data)))
     return pa.chunked_array(chunks, type=pa.string())
 
 
