@@ -79,10 +79,7 @@ def safe_dir(value, default: Path, allowed_roots: list[Path] | None = None) -> P
     """
     if value is None or value == "":
         return default
-    if not isinstance(value, (str, os.PathLike)):
-        raise ParameterError(f"output_dir must be a path, got {value!r}")
-    p = Path(value)
-    p = (paths.ROOT / p if not p.is_absolute() else p).resolve()
+    p = _resolve("output_dir", value)
     roots = [paths.ROOT.resolve()] + [Path(r).resolve() for r in (allowed_roots or [])]
     env = os.environ.get("CCHC_OUTPUT_ROOT")
     if env:
@@ -97,13 +94,18 @@ def safe_input(value, allowed_roots: list[Path] | None = None) -> Path | None:
     """An optional input file that must exist (dossier export)."""
     if value is None or value == "":
         return None
-    if not isinstance(value, (str, os.PathLike)):
-        raise ParameterError(f"dossiers_path must be a path, got {value!r}")
-    p = Path(value)
-    p = (paths.ROOT / p if not p.is_absolute() else p).resolve()
+    p = _resolve("dossiers_path", value)
     if not p.is_file():
         raise ParameterError(f"dossiers_path {value!r}: no such file")
     return p
+
+
+def _resolve(name: str, value) -> Path:
+    """A path parameter, relative to the project root unless absolute, resolved (symlinks, '..')."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise ParameterError(f"{name} must be a path, got {value!r}")
+    p = Path(value)
+    return (paths.ROOT / p if not p.is_absolute() else p).resolve()
 
 
 def _ranges(years: list[int]) -> str:

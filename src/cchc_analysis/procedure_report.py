@@ -1,7 +1,7 @@
 """The procedure-simplification report: every section the notebook shows, as library calls."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +10,8 @@ from . import plots, procedures, ranking, targets
 from .data import load
 from .params import ParameterError, as_province, as_year, safe_dir, safe_input
 from .provinces import provinces
-from .reporting import esc, num_en, num_vi, parameter_error, save_table, show_fig, show_md, show_table
+from .reporting import (ReportContext, esc, num_en, num_vi, parameter_error, province_names, save_table, show_fig,
+                        show_md, show_table)
 
 # Procedure-related measures from the indices: (index_id, indicator, label vi, label en, view)
 MEASURES = [
@@ -42,20 +43,9 @@ def available_years() -> list[int]:
 
 
 @dataclass
-class Context:
-    year: int
-    province: str
-    dossiers_path: Path | None
-    output_dir: Path
-    facts: pd.DataFrame
-    scores: pd.DataFrame
-    ranked: pd.DataFrame
-    names: dict[str, str]
-    names_en: dict[str, str]
-
-    @property
-    def focal(self) -> str:
-        return self.names[self.province]
+class Context(ReportContext):
+    dossiers_path: Path | None = None
+    facts: pd.DataFrame = field(default=None, repr=False)
 
     @property
     def own(self) -> pd.DataFrame:
@@ -74,9 +64,7 @@ def setup(year, province="67", dossiers_path=None, output_dir=None) -> Context:
         parameter_error(e)
     scores = load("scores")
     ranked = ranking.rank_scores(scores)
-    p = provinces()
-    return Context(year, province, dossiers, out, load("facts"), scores, ranked,
-                   dict(zip(p.code, p.name)), dict(zip(p.code, p.name_en)))
+    return Context(year, province, out, scores, ranked, *province_names(), dossiers_path=dossiers, facts=load("facts"))
 
 
 def overview(ctx: Context) -> pd.DataFrame:
@@ -91,7 +79,7 @@ def overview(ctx: Context) -> pd.DataFrame:
     periods = sorted(own.period.dropna().unique())
     if own.empty:
         show_md(esc(f"Không có số liệu TTHC nào của {ctx.focal} cho năm {ctx.year} trong dữ liệu. "
-                    f"/ No procedure (TTHC) statistics for {ctx.names_en[ctx.province]} in {ctx.year} in our sources. "
+                    f"/ No procedure (TTHC) statistics for {ctx.focal_en} in {ctx.year} in our sources. "
                     f"Thiếu / missing: {', '.join(missing)}. Phần so sánh giữa các tỉnh vẫn được trình bày bên dưới "
                     "/ the cross-province view is still shown below."))
     else:
@@ -124,7 +112,7 @@ def inventory(ctx: Context) -> pd.DataFrame:
     show_fig(plots.bars(list(lv.label), list(lv.value), f"TTHC đang áp dụng theo cấp — {ctx.focal} {ctx.year}",
                         "Procedures in force by level", "Số TTHC / procedures", fmt="{:,.0f}"))
     parts = "; ".join(f"{r.label.split(' / ')[0]} {num_vi(r.value, 0)} ({num_vi(100 * r.value / t, 1)}%)" for r in lv.itertuples())
-    show_md(esc(f"{ctx.focal} có {num_vi(t, 0)} TTHC: {parts}. / {ctx.names_en[ctx.province]} has {num_en(t, 0)} procedures in force."))
+    show_md(esc(f"{ctx.focal} có {num_vi(t, 0)} TTHC: {parts}. / {ctx.focal_en} has {num_en(t, 0)} procedures in force."))
     show_table(tab.drop(columns=["source_url"]))
     return tab
 

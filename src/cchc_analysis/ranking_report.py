@@ -5,7 +5,7 @@ commentary (Vietnamese with English), figure and table, and saves the key table 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -14,8 +14,8 @@ from . import compare, plots, ranking
 from .data import load
 from .params import ParameterError, as_indices, as_int, as_province, as_year, safe_dir
 from .provinces import provinces
-from .reporting import (INDEX_NAMES, esc, parameter_error, num_en, num_vi, ordinal_en, save_table, show_fig, show_md,
-                        show_table)
+from .reporting import (INDEX_NAMES, ReportContext, esc, num_en, num_vi, ordinal_en, parameter_error, province_names,
+                        save_table, show_fig, show_md, show_table)
 
 
 def available_years() -> list[int]:
@@ -24,22 +24,11 @@ def available_years() -> list[int]:
 
 
 @dataclass
-class Context:
-    year: int
-    province: str
-    indices: list[str]
-    window: int
-    output_dir: Path
-    scores: pd.DataFrame
-    ranked: pd.DataFrame
-    changed: pd.DataFrame
-    indicators: pd.DataFrame
-    names: dict[str, str]
-    names_en: dict[str, str]
-
-    @property
-    def focal(self) -> str:
-        return self.names[self.province]
+class Context(ReportContext):
+    indices: list[str] = field(default_factory=list)
+    window: int = 5
+    changed: pd.DataFrame = field(default=None, repr=False)
+    indicators: pd.DataFrame = field(default=None, repr=False)
 
     def year_rows(self, index_id: str, indicator: str = "overall", year: int | None = None) -> pd.DataFrame:
         c = self.changed
@@ -77,9 +66,8 @@ def _setup(year, province, indices, window, output_dir) -> Context:
     indicators = load("indicators")
     ranked = ranking.rank_scores(scores)
     changed = ranking.changes(ranked, indicators)
-    p = provinces()
-    return Context(year, province, indices, window, out, scores, ranked, changed, indicators,
-                   dict(zip(p.code, p.name)), dict(zip(p.code, p.name_en)))
+    return Context(year, province, out, scores, ranked, *province_names(), indices=indices, window=window,
+                   changed=changed, indicators=indicators)
 
 
 def _label(ctx: Context, code: str) -> str:
@@ -135,7 +123,7 @@ def commentary_rank(ctx: Context, index_id: str, indicator: str = "overall") -> 
     """One sentence (vi / en) on the focal province's position and change."""
     d = ctx.year_rows(index_id, indicator)
     f = d[d.province_code == ctx.province]
-    name, name_en = ctx.focal, ctx.names_en[ctx.province]
+    name, name_en = ctx.focal, ctx.focal_en
     up = index_id.upper()
     if f.empty:
         return (f"{name} không có dữ liệu {up} năm {ctx.year}. / {name_en} has no {up} data for {ctx.year}.")
@@ -180,7 +168,7 @@ def distribution(ctx: Context, index_id: str) -> None:
     if fv is not None:
         above = (d.value > fv).sum()
         show_md(esc(f"{ctx.focal}: {num_vi(fv)} điểm, trung vị {num_vi(med)}; {above} tỉnh cao hơn. / "
-                    f"{ctx.names_en[ctx.province]}: {num_en(fv)} points, median {num_en(med)}; {above} provinces higher."))
+                    f"{ctx.focal_en}: {num_en(fv)} points, median {num_en(med)}; {above} provinces higher."))
 
 
 def bump(ctx: Context, index_id: str) -> pd.DataFrame:
@@ -199,7 +187,7 @@ def bump(ctx: Context, index_id: str) -> pd.DataFrame:
     peers = [p for p in peers if p in set(d.province_code)]
     show_fig(plots.bump_chart(d, ctx.province, peers, ctx.names,
                               f"Thứ hạng {index_id.upper()} {d.year.min()}–{d.year.max()}: {ctx.focal} và các tỉnh cùng vùng",
-                              f"{index_id.upper()} ranks: {ctx.names_en[ctx.province]}, its regional peers, top and bottom"))
+                              f"{index_id.upper()} ranks: {ctx.focal_en}, its regional peers, top and bottom"))
     return d
 
 
@@ -307,7 +295,7 @@ def spotlight(ctx: Context) -> pd.DataFrame:
     save_table(tab, ctx.output_dir, "spotlight_ranks")
     if len(tab):
         show_fig(plots.lines(tab, "year", "rank", "index", f"{ctx.focal}: thứ hạng qua các năm",
-                             f"{ctx.names_en[ctx.province]}: rank in each index over time (1 = best)", "Thứ hạng / rank", invert=True))
+                             f"{ctx.focal_en}: rank in each index over time (1 = best)", "Thứ hạng / rank", invert=True))
         show_table(tab)
     else:
         show_md(esc(f"{ctx.focal} không có thứ hạng trong giai đoạn này / no ranks in this window."))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -90,3 +91,30 @@ def parameter_error(e: Exception):
     """Show a bad parameter as a short message and stop the notebook (no traceback to read)."""
     show_md(f"**Lỗi tham số / parameter error:** {esc(e)}")
     raise SystemExit(f"parameter error: {e}")
+
+
+@dataclass
+class ReportContext:
+    """What every report knows: the year, the focal province, where tables go, the scores."""
+    year: int
+    province: str
+    output_dir: Path
+    scores: pd.DataFrame
+    ranked: pd.DataFrame
+    names: dict[str, str] = field(repr=False)
+    names_en: dict[str, str] = field(repr=False)
+
+    @property
+    def focal(self) -> str:
+        return self.names[self.province]
+
+    @property
+    def focal_en(self) -> str:
+        return self.names_en[self.province]
+
+
+def province_names() -> tuple[dict[str, str], dict[str, str]]:
+    """code → Vietnamese name and code → English name."""
+    from .provinces import provinces
+    p = provinces()
+    return dict(zip(p.code, p.name)), dict(zip(p.code, p.name_en))
