@@ -151,7 +151,8 @@ class Failure:
 
 def _order(f: Failure) -> tuple:
     return (f.first_row if f.first_row is not None else math.inf, COLUMNS.index(f.column)
-            if f.column in COLUMNS else len(COLUMNS), list(_EXPECT).index(f.check))
+            if f.column in COLUMNS else len(COLUMNS), list(_EXPECT).index(f.check) if f.check in _EXPECT
+            else len(_EXPECT))
 
 
 def _raise_failures(file: str, failures: list[Failure]) -> None:
@@ -164,7 +165,7 @@ def _raise_failures(file: str, failures: list[Failure]) -> None:
         where = f"first at row {f.first_row}" if f.first_row is not None else "rows not located"
         value = "" if f.first_value is None else f", value {f.first_value!r}"
         parts.append(f"{f.column}: {f.check} in {f.rows} row(s), {where}{value} "
-                     f"({_EXPECT[f.check]})")
+                     f"({_EXPECT.get(f.check, 'see dossiers.SCHEMA')})")
     first = failures[0]
     raise SourceError(file, f"{len(failures)} failing check(s) in the dossier export: "
                       + "; ".join(parts), row=first.first_row, column=first.column)
@@ -532,7 +533,7 @@ def _pandera_failures(exc: pa_.errors.SchemaErrors, df: pd.DataFrame, offset: in
                       unparsed: dict[str, np.ndarray]) -> list[Failure]:
     """pandera's failure cases as Failures; "missing" is not repeated for unparseable timestamps."""
     cases = exc.failure_cases
-    cases = cases[cases["index"].notna()].copy()
+    cases = cases[cases["index"].notna()].reset_index(drop=True)
     cases["check"] = cases["check"].astype(str).replace({"not_nullable": "missing"})
     # a dataframe-level check "<column> before received_at" reports every column of a failing
     # row: keep its own column only
