@@ -115,3 +115,11 @@ def test_unit_series_marks_the_break(scores):
     s = merger.unit_series(scores, "68", "pci", unit_results=pd.DataFrame({"unit_code": ["68"], "year": [2025], "value": [70.0]}))
     assert s.break_2025.sum() == 1
     assert s[s.year == 2025].basis.iloc[0] == "the 2025 unit itself"
+
+
+def test_province_agreement_across_indices(ranked):
+    a = compare.province_agreement(ranked, "67", 2019).set_index("index_id")
+    assert list(a.index) == ["papi", "pci"]
+    assert a.loc["pci", "rank"] == 62 and a.loc["pci", "view"] == "doanh nghiệp / business"
+    assert a.loc["pci", "percentile"] == pytest.approx((1 - 61 / 63) * 100)
+    assert a.loc["papi", "view"] == "người dân / citizens"

@@ -299,6 +299,12 @@ def spotlight(ctx: Context) -> pd.DataFrame:
         show_table(tab)
     else:
         show_md(esc(f"{ctx.focal} không có thứ hạng trong giai đoạn này / no ranks in this window."))
+    agree = compare.province_agreement(ctx.ranked, ctx.province, ctx.year)
+    save_table(agree, ctx.output_dir, "spotlight_agreement")
+    if len(agree):
+        show_md(f"**{esc(ctx.focal)} {ctx.year}: doanh nghiệp, người dân và chính quyền / business, citizen and government views** "
+                "(phần trăm vị trí / percentile: 100 = đứng đầu / top; chỉ tính cho bảng đầy đủ / full tables only)")
+        show_table(agree)
     comp = r[(r.province_code == ctx.province) & (r.year == ctx.year) & (r.indicator != "overall")]
     comp = comp.assign(name_en=[ctx.ind_name(i, k)[1] for i, k in zip(comp.index_id, comp.indicator)])[
         ["index_id", "indicator", "name_en", "value", "rank", "rank_source"]]
