@@ -198,9 +198,12 @@ def plan(years: list[int] | None, notebooks: list[str] | None, province: str, ou
             raise ParameterError(f"unknown notebook {nb!r}; notebooks: {', '.join(NOTEBOOKS)}")
         have = years_for(nb)
         with_data |= set(have)
+        checked = False
         for y in sorted(have if years is None else [y for y in years if y in have]):
             params = {"year": y, "province": province, "output_dir": str(out_dir / str(y) / nb)}
-            check_names(paths.NOTEBOOKS / f"{nb}.ipynb", params)
+            if not checked:  # every year passes the same names: inspect the notebook once
+                check_names(paths.NOTEBOOKS / f"{nb}.ipynb", params)
+                checked = True
             jobs.append(Job(nb, y, params, out_dir, timeout))
     missing = sorted(set(years or []) - with_data)
     if missing:

@@ -56,11 +56,27 @@ def show_table(df: pd.DataFrame, max_rows: int = 70, floatfmt: int = 2) -> None:
     display(HTML(d.to_html(index=False, escape=True, na_rep="", border=0, classes="dataframe")))
 
 
+def figure_png(fig) -> bytes:
+    """The figure as a compact PNG: rendered once, reduced to a 256-colour palette (charts have few
+    colours; anti-aliased grey lines otherwise make 400 KB images), so every page stays under 2 MB."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    buf.seek(0)
+    img = Image.open(buf).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def show_fig(fig) -> None:
-    """Display a figure once and close it (keeps pages small)."""
+    """Display a figure once (as a compact PNG) and close it."""
     import matplotlib.pyplot as plt
-    from IPython.display import display
-    display(fig)
+    from IPython.display import Image, display
+    display(Image(data=figure_png(fig)))
     plt.close(fig)
 
 
