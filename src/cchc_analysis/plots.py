@@ -103,11 +103,13 @@ def heatmap(matrix: pd.DataFrame, vi: str, en: str, focal_label: str | None = No
             fmt: str = ".1f", annot: bool | None = None, center: float | None = None, vmin=None, vmax=None):
     """Heatmap with every row and column label shown (all 63 provinces readable)."""
     n_rows, n_cols = matrix.shape
-    height = max(3.0, 0.2 * n_rows + 1.8)
+    cols = [nfc(c) if len(str(c)) <= 40 else nfc(str(c)[:39]) + "…" for c in matrix.columns]
+    longest = max((len(c) for c in cols), default=0)
+    height = max(3.0, 0.2 * n_rows + 1.8) + 0.055 * longest  # room for the rotated column labels
     fig, ax = plt.subplots(figsize=(max(WIDTH * 0.8, 0.9 * n_cols + 3), height))
     annot = (n_rows * n_cols <= 120) if annot is None else annot
     sns.heatmap(matrix.astype(float), ax=ax, cmap=cmap, annot=annot, fmt=fmt, linewidths=0.3, center=center,
-                vmin=vmin, vmax=vmax, xticklabels=[nfc(c) for c in matrix.columns],
+                vmin=vmin, vmax=vmax, xticklabels=cols,
                 yticklabels=[nfc(i) for i in matrix.index], cbar_kws={"shrink": 0.6})
     ax.tick_params(axis="y", labelsize=7.5 if n_rows > 30 else 9)
     plt.setp(ax.get_xticklabels(), rotation=35, ha="right")
