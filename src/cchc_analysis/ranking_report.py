@@ -233,6 +233,12 @@ def components_heatmap(ctx: Context, index_id: str) -> pd.DataFrame:
     m = m[cols]
     tab = m.reset_index()
     save_table(tab, ctx.output_dir, f"components_{index_id}")
+    if not ctx.is_full(index_id):  # a few provinces, components on different scales: a table says it better
+        show_md(esc(f"{index_id.upper()} {ctx.year}: chỉ số thành phần chỉ có cho {len(m)} tỉnh (dữ liệu một phần) / "
+                    f"components reported for {len(m)} provinces only (partial data)."))
+        show_table(tab.assign(province=tab.province_code.map(ctx.names)).rename(
+            columns=lambda c: ctx.ind_name(index_id, c)[1] if c in cols else c))
+        return tab
     m.index = [ctx.names[c] for c in m.index]
     m.columns = [ctx.ind_name(index_id, c)[1] for c in m.columns]
     show_fig(plots.heatmap(m, f"Chỉ số thành phần {index_id.upper()} {ctx.year}",
