@@ -105,7 +105,8 @@ def heatmap(matrix: pd.DataFrame, vi: str, en: str, focal_label: str | None = No
     n_rows, n_cols = matrix.shape
     cols = [nfc(c) if len(str(c)) <= 40 else nfc(str(c)[:39]) + "…" for c in matrix.columns]
     longest = max((len(c) for c in cols), default=0)
-    height = max(3.0, 0.2 * n_rows + 1.8, 0.4 * n_rows + 1.0) + 0.055 * longest  # room for the rotated column labels
+    per_row = 0.2 if n_rows > 20 else 0.35
+    height = max(3.0, per_row * n_rows + 1.8) + 0.055 * longest  # room for the rotated column labels
     fig, ax = plt.subplots(figsize=(max(WIDTH * 0.8, 0.9 * n_cols + 3), height))
     annot = (n_rows * n_cols <= 120) if annot is None else annot
     sns.heatmap(matrix.astype(float), ax=ax, cmap=cmap, annot=annot, fmt=fmt, linewidths=0.3, center=center,
