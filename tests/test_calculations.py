@@ -123,3 +123,13 @@ def test_province_agreement_across_indices(ranked):
     assert a.loc["pci", "rank"] == 62 and a.loc["pci", "view"] == "doanh nghiệp / business"
     assert a.loc["pci", "percentile"] == pytest.approx((1 - 61 / 63) * 100)
     assert a.loc["papi", "view"] == "người dân / citizens"
+
+
+def test_dak_nong_targets_against_latest_values(ranked):
+    from cchc_analysis import targets
+    t = targets.target_gaps(ranked, "67", as_of=2024).set_index("index")
+    assert (t.loc["PAR", "latest_year"], t.loc["PAR", "latest"], t.loc["PAR", "gap"]) == (2023, 51, 11)
+    assert t.loc["PAR", "needed_per_year"] == 6  # 11 places in 2 years
+    assert t.loc["SIPAS", "latest"] == pytest.approx(81.21) and t.loc["SIPAS", "gap"] == pytest.approx(8.79)
+    assert t.loc["PCI", "status"] == "không rõ / unknown"  # 2023 rank known, tier not published: no tier invented
+    assert t.loc["PAPI", "basis"].startswith("computed") and t.loc["PAPI", "status"] == "chưa đạt / not met"

@@ -126,8 +126,10 @@ def heatmap(matrix: pd.DataFrame, vi: str, en: str, focal_label: str | None = No
 
 
 def bars(labels: list[str], values: list[float], vi: str, en: str, xlabel: str, highlight: str | None = None,
-         errors: tuple[list[float], list[float]] | None = None, fmt: str = "{:.2f}"):
-    """Horizontal bars (e.g. regional means), with an optional min–max range and a highlighted label."""
+         errors: tuple[list[float], list[float]] | None = None, fmt: str = "{:.2f}", from_zero: bool = False):
+    """Horizontal bars (e.g. regional means), with an optional min–max range and a highlighted label.
+
+    Counts should start at zero (`from_zero=True`); scores on a 0–100 scale may zoom on their range."""
     fig, ax = plt.subplots(figsize=(WIDTH, 0.45 * len(labels) + 1.6))
     y = np.arange(len(labels))
     colours = [FOCAL if highlight is not None and lab == highlight else "#6baed6" for lab in labels]
@@ -142,7 +144,7 @@ def bars(labels: list[str], values: list[float], vi: str, en: str, xlabel: str, 
     ax.invert_yaxis()
     ax.set_xlabel(nfc(xlabel))
     finite = [v for v in values if not pd.isna(v)]
-    if finite and min(finite) > 0:
+    if finite and min(finite) > 0 and not from_zero:
         lo = min(finite) if errors is None else min(min(errors[0]), min(finite))
         ax.set_xlim(lo * 0.9, None)
     _title(ax, vi, en)

@@ -110,7 +110,7 @@ def inventory(ctx: Context) -> pd.DataFrame:
     total = tab[(tab.metric == "procedures_total") & tab.component.isna()]
     t = float(total.value.iloc[0]) if len(total) else lv.value.sum()
     show_fig(plots.bars(list(lv.label), list(lv.value), f"TTHC đang áp dụng theo cấp — {ctx.focal} {ctx.year}",
-                        "Procedures in force by level", "Số TTHC / procedures", fmt="{:,.0f}"))
+                        "Procedures in force by level", "Số TTHC / procedures", fmt="{:,.0f}", from_zero=True))
     parts = "; ".join(f"{r.label.split(' / ')[0]} {num_vi(r.value, 0)} ({num_vi(100 * r.value / t, 1)}%)" for r in lv.itertuples())
     show_md(esc(f"{ctx.focal} có {num_vi(t, 0)} TTHC: {parts}. / {ctx.focal_en} has {num_en(t, 0)} procedures in force."))
     show_table(tab.drop(columns=["source_url"]))
@@ -131,7 +131,7 @@ def dossier_handling(ctx: Context) -> pd.DataFrame:
     for period, g in counts.groupby("period"):
         labels = dict(DOSSIER_METRICS)
         show_fig(plots.bars([labels[m] for m in g.metric], list(g.value), f"Giải quyết hồ sơ — {ctx.focal}, kỳ {period}",
-                            f"Dossier handling, period {period}", "Số hồ sơ / dossiers", fmt="{:,.0f}"))
+                            f"Dossier handling, period {period}", "Số hồ sơ / dossiers", fmt="{:,.0f}", from_zero=True))
     show_table(tab.drop(columns=["quote"]))
     return tab
 

@@ -55,6 +55,13 @@ def _latest_group(ranked: pd.DataFrame, index_id: str, province: str, as_of: int
             yr = d[(d.year == y) & d.value.notna()].set_index("province_code")["value"]
             if province in yr.index:
                 return y, compare.papi_quartile_groups(yr)[province], "computed (PAPI quartile rule)"
+    own = d[(d.province_code == province) & (d.value.notna() | d["rank"].notna())]
+    if len(own) and (pub.empty or own.year.max() > pub.year.max()):
+        # a later year has a score or rank but no published tier: an old tier would mislead
+        y = int(own.year.max())
+        r = own[own.year == y].iloc[0]
+        rank = f", rank {int(r['rank'])}" if pd.notna(r["rank"]) else ""
+        return y, None, f"no tier published for {y}{rank}"
     if len(pub):
         r = pub.iloc[-1]
         return int(r.year), r.published_tier, "published"
@@ -96,6 +103,8 @@ def target_gaps(ranked: pd.DataFrame, province: str, as_of: int | None = None) -
                 status = "đạt / met" if gap <= 0 else "chưa đạt / not met"
             elif latest is not None:
                 status = "không so sánh được / not comparable"
+            else:
+                status = "không rõ / unknown"
         if gap is not None and gap > 0 and latest_year is not None and tg.target_unit != "tier":
             years_left = int(tg.target_year) - latest_year
             needed = (math.ceil(gap / years_left) if tg.target_unit == "rank" else gap / years_left) if years_left > 0 else None
