@@ -165,7 +165,7 @@ def test_interrupted_build_leaves_old_or_new_files(tmp_path, built):
     if final[STAMP] == previous[STAMP]:            # same code and raw data as data/processed: same bytes
         assert final == previous
     leftovers = [k for k in files(out) if is_partial_name(k)]
-    assert len(leftovers) <= 1                     # at most the one SIGTERM left, hidden and never read
+    assert leftovers == []                         # the next run removed what the killed ones left
 
 
 # ------------------------------------------------------------------------------ report
@@ -196,6 +196,7 @@ def test_interrupted_report_leaves_complete_files(tmp_path, built):
     assert done.returncode == 0, done.stdout + done.stderr
     after = check_report_dir(out)
     assert {"index.html", "2019/ranking_trends.html", "_executed/ranking_trends_2019.json"} <= set(after)
+    assert [k for k in files(out) if is_partial_name(k)] == []   # temporaries of the killed run are gone
     for rel, data in before.items():                 # what the interrupted run finished is the new version
         if rel.endswith(".csv"):
             assert after[rel] == data, rel

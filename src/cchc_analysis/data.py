@@ -216,6 +216,7 @@ def build_data(raw_dir: Path = paths.RAW, out_dir: Path = paths.PROCESSED, force
         blobs[out_dir / f"{name}.parquet"] = pq
         blobs[out_dir / f"{name}.csv"] = csv
     blobs[out_dir / "README.md"] = (schema.data_dictionary() + "\n" + coverage_markdown(tables["scores"]) + "\n").encode()
+    remove_stale_temporaries(out_dir)
     for path, data in blobs.items():
         if not path.exists() or path.read_bytes() != data:
             atomic_write_bytes(path, data)
@@ -223,6 +224,17 @@ def build_data(raw_dir: Path = paths.RAW, out_dir: Path = paths.PROCESSED, force
     atomic_write_bytes(stamp, json.dumps({"inputs": digest, "rows": counts}, indent=1, sort_keys=True).encode())
     log(f"built data/processed in {time.perf_counter() - t0:.1f} s: " + ", ".join(f"{n} {c}" for n, c in counts.items()))
     return {"rebuilt": True, "rows": counts}
+
+
+def remove_stale_temporaries(folder: Path, patterns=(".tmp-*", ".running-*")) -> int:
+    """Delete hidden temporary files a killed run left behind (one build or report per folder at a time)."""
+    n = 0
+    for pattern in patterns:
+        for p in Path(folder).rglob(pattern):
+            if p.is_file():
+                p.unlink(missing_ok=True)
+                n += 1
+    return n
 
 
 # --------------------------------------------------------------------------- loading

@@ -227,6 +227,10 @@ def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: P
     if not todo:
         log("cchc report: nothing to run (no notebook has data for those years)")
         return 2
+    from .data import remove_stale_temporaries
+
+    if out_dir.exists():
+        remove_stale_temporaries(out_dir)  # left by a run that was killed
     base = code_digest()
     run = []
     for j in todo:
