@@ -123,3 +123,24 @@ def test_year_without_province_facts_says_what_is_missing(site):
     assert "Không có số liệu TTHC nào của Đắk Nông cho năm 2019" in page
     wide = pd.read_csv(site / "2019" / "procedure_simplification" / "cross_province_measures.csv", dtype={"province_code": str})
     assert len(wide) == 63 and "PCI time costs" in wide.columns
+
+
+def test_procedure_notebook_with_a_dossier_export(tmp_path, built, monkeypatch):
+    """papermill's own API with dossiers_path: KPIs by level and month, labelled synthetic."""
+    import papermill
+
+    from cchc_analysis import paths
+    from cchc_analysis.synthetic import write_synthetic
+
+    export = tmp_path / "export.parquet"
+    write_synthetic(export, 5000, seed=7)
+    monkeypatch.setenv("CCHC_OUTPUT_ROOT", str(tmp_path))
+    papermill.execute_notebook(str(paths.NOTEBOOKS / "procedure_simplification.ipynb"), str(tmp_path / "out.ipynb"),
+                               parameters={"year": 2024, "province": "67", "dossiers_path": str(export),
+                                           "output_dir": str(tmp_path / "tables")},
+                               kernel_name=report.KERNEL, progress_bar=False, cwd=str(paths.NOTEBOOKS))
+    by_level = pd.read_csv(tmp_path / "tables" / "export_kpis_by_level.csv")
+    assert by_level.received.sum() == 5000
+    assert set(by_level.level) <= {"tinh", "huyen", "xa"}
+    nb = (tmp_path / "out.ipynb").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in nb

@@ -226,8 +226,10 @@ def dossier_export(ctx: Context) -> pd.DataFrame:
     by_month = dossiers.dossier_kpis(ctx.dossiers_path, by=("month",))
     save_table(by_level, ctx.output_dir, "export_kpis_by_level")
     save_table(by_month, ctx.output_dir, "export_kpis_by_month")
-    label = "SYNTHETIC – " if "synthetic" in str(ctx.dossiers_path).lower() else ""
-    show_md(esc(f"{label}Tệp / export: {ctx.dossiers_path.name}"))
+    label = ("**DỮ LIỆU TỔNG HỢP GIẢ LẬP / SYNTHETIC – generated for tests and benchmarks, not a province's real data.** "
+             if by_level.attrs.get("synthetic") else "")
+    as_of = by_level.attrs.get("as_of")
+    show_md(label + esc(f"Tệp / export: {ctx.dossiers_path.name}; tính đến / as of {as_of}"))
     show_table(by_level)
     show_table(by_month)
     return by_level
