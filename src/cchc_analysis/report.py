@@ -267,6 +267,9 @@ def write_index(out_dir: Path, jobs: list[Job]) -> Path:
     from .data import coverage
 
     e = html.escape
+    cov = coverage()
+    have = {y: " · ".join(f"{r.index_id.upper()}{'' if r.coverage == 'full' else '*'}" for r in g.itertuples())
+            for y, g in cov.groupby("year")}
     years = sorted({j.year for j in jobs})
     by = {(j.notebook, j.year): j for j in jobs}
     nbs = [n for n in NOTEBOOKS if any(j.notebook == n for j in jobs)]
@@ -278,11 +281,11 @@ def write_index(out_dir: Path, jobs: list[Job]) -> Path:
             if j is None:
                 cells.append("<td>–</td>")
             elif j.status in ("ok", "cached"):
-                cells.append(f'<td><a href="{y}/{e(n)}.html">{e(TITLES[n].split(" / ")[0])}</a></td>')
+                extra = f' <small>({e(have[y])})</small>' if n == "ranking_trends" and y in have else ""
+                cells.append(f'<td><a href="{y}/{e(n)}.html">{e(TITLES[n].split(" / ")[0])}</a>{extra}</td>')
             else:
                 cells.append(f'<td class="fail">lỗi / failed: {e(j.error[:200])}</td>')
         rows.append(f"<tr><th>{y}</th>{''.join(cells)}</tr>")
-    cov = coverage()
     cov_rows = "".join(
         f"<tr><td>{e(str(r.index_id)).upper()}</td><td>{r.year}</td><td>{r.provinces} / {r.expected}</td>"
         f"<td>{r.with_overall}</td><td>{r.indicators}</td><td>{'đầy đủ / full' if r.coverage == 'full' else 'một phần / partial'}</td></tr>"
@@ -292,7 +295,8 @@ def write_index(out_dir: Path, jobs: list[Job]) -> Path:
 <style>body{{font-family:"DejaVu Sans",Arial,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.fail{{color:#b00}}</style></head><body>
 <h1>Phân tích cải cách hành chính / Public-administration reform analysis</h1>
-<p>Báo cáo theo năm cho tỉnh trọng tâm / reports by year for the focal province. Built by <code>make report</code>.</p>
+<p>Báo cáo theo năm cho tỉnh trọng tâm / reports by year for the focal province. Built by <code>make report</code>.
+In brackets: the indices with data that year; * = một phần / partial.</p>
 <table><tr><th>Năm / year</th>{''.join(f'<th>{e(TITLES[n])}</th>' for n in nbs)}</tr>{''.join(rows)}</table>
 <h2>Độ phủ dữ liệu / Data coverage</h2>
 <p>"một phần / partial" = only some provinces are published for that year: never read it as a full ranking.</p>
