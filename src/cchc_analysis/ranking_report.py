@@ -188,7 +188,23 @@ def bump(ctx: Context, index_id: str) -> pd.DataFrame:
     show_fig(plots.bump_chart(d, ctx.province, peers, ctx.names,
                               f"Thứ hạng {index_id.upper()} {d.year.min()}–{d.year.max()}: {ctx.focal} và các tỉnh cùng vùng",
                               f"{index_id.upper()} ranks: {ctx.focal_en}, its regional peers, top and bottom"))
+    show_md(esc(commentary_path(ctx, index_id, d)))
     return d
+
+
+def commentary_path(ctx: Context, index_id: str, ranks: pd.DataFrame) -> str:
+    """The focal province's rank path over the window, and its best year (vi / en)."""
+    f = ranks[ranks.province_code == ctx.province].sort_values("year")
+    up = index_id.upper()
+    if f.empty:
+        return f"{ctx.focal} không có thứ hạng {up} trong giai đoạn này. / {ctx.focal_en} has no {up} rank in this window."
+    path = " → ".join(str(int(r)) for r in f["rank"])
+    best = f.loc[f["rank"].idxmin()]
+    y0, y1 = int(f.year.iloc[0]), int(f.year.iloc[-1])
+    return (f"{ctx.focal}, {up} {y0}–{y1}: {path}; tốt nhất hạng {int(best['rank'])} năm {int(best.year)}. / "
+            f"{ctx.focal_en}, {up} {y0}–{y1}: {path}; best {ordinal_en(best['rank'])} in {int(best.year)}. "
+            "(Các năm thay đổi phương pháp vẫn hiện thứ hạng công bố / years across a methodology break still show "
+            "the published ranks.)")
 
 
 def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
@@ -262,6 +278,12 @@ def regions(ctx: Context, index_id: str) -> pd.DataFrame:
                         f"Mean {index_id.upper()} score by socio-economic region (n), bar = min–max",
                         "Điểm / score", highlight=next((f"{a} ({int(n)})" for a, n in zip(reg.region_6, reg["count"]) if a == region), None),
                         errors=(list(reg["min"]), list(reg["max"]))))
+    reg_row = tab[tab.region_6 == region]
+    nat = tab[tab.region_6 == "Cả nước"]
+    if len(reg_row) and len(nat):
+        a, b = reg_row.iloc[0], nat.iloc[0]
+        show_md(esc(f"Vùng {region}: trung bình {num_vi(a['mean'])} ({int(a['count'])} tỉnh), cả nước {num_vi(b['mean'])}. / "
+                    f"{a.region_6_en}: mean {num_en(a['mean'])} ({int(a['count'])} province{'' if a['count'] == 1 else 's'}), national {num_en(b['mean'])}."))
     show_table(tab)
     return tab
 
@@ -285,6 +307,12 @@ def correlations(ctx: Context) -> pd.DataFrame:
     show_fig(plots.heatmap(corr.rename(index=lab, columns=lab), f"Tương quan thứ hạng giữa các chỉ số {ctx.year}",
                            "Spearman rank correlation between indices (over provinces both cover)",
                            cmap="coolwarm", fmt=".2f", annot=True, center=0, vmin=-1, vmax=1))
+    if len(tab) and tab.spearman.notna().any():
+        top = tab.loc[tab.spearman.abs().idxmax()]
+        show_md(esc(f"Tương quan mạnh nhất: {top.a.split(':')[0].upper()} và {top.b.split(':')[0].upper()}, "
+                    f"rho = {num_vi(top.spearman)} (n = {int(top.n)}). / Strongest: {top.a.split(':')[0].upper()} and "
+                    f"{top.b.split(':')[0].upper()}, rho = {num_en(top.spearman)} over {int(top.n)} provinces"
+                    + (" — few provinces, read with care." if top.n < 20 else ".")))
     show_table(tab)
     return tab
 
@@ -300,8 +328,12 @@ def spotlight(ctx: Context) -> pd.DataFrame:
     tab = d[["index", "year", "value", "rank", "rank_source", "coverage"]].sort_values(["index", "year"])
     save_table(tab, ctx.output_dir, "spotlight_ranks")
     if len(tab):
+        t = targets.load_targets()
+        t = t[(t.province_code == ctx.province) & (t.target_unit == "rank")]
+        goals = {str(r.index_id).upper(): float(r.target_value) for r in t.itertuples()}
         show_fig(plots.lines(tab, "year", "rank", "index", f"{ctx.focal}: thứ hạng qua các năm",
-                             f"{ctx.focal_en}: rank in each index over time (1 = best)", "Thứ hạng / rank", invert=True))
+                             f"{ctx.focal_en}: rank in each index over time (1 = best); dotted = stated target",
+                             "Thứ hạng / rank", invert=True, targets=goals))
         show_table(tab)
     else:
         show_md(esc(f"{ctx.focal} không có thứ hạng trong giai đoạn này / no ranks in this window."))
