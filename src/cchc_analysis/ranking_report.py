@@ -100,9 +100,24 @@ def coverage_note(ctx: Context) -> pd.DataFrame:
                          f"{r.provinces_with_rank} with a rank (not a full ranking).")
         else:
             miss = f"; thiếu / missing: {esc(r.missing_provinces)}" if r.missing_provinces else ""
-            lines.append(f"- {r.index}: đầy đủ / full — {r.provinces_with_score} tỉnh / provinces{miss}.")
+            lines.append(f"- {r.index}: đầy đủ / full — {r.provinces_with_score} tỉnh / provinces{miss}.{_rank_agreement(ctx, r.index.lower())}")
     show_md("\n".join(lines))
     return cov
+
+
+def _rank_agreement(ctx: Context, index_id: str) -> str:
+    """Whether our competition ranks reproduce the published ones this year (ranking.rank_check)."""
+    d = ctx.ranked[(ctx.ranked.index_id == index_id) & (ctx.ranked.year == ctx.year) & (ctx.ranked.indicator == "overall")]
+    n_pub = int(d.published_rank.notna().sum())
+    if n_pub == 0:
+        return " Không có thứ hạng công bố; thứ hạng được tính / no published ranks; ranks are computed."
+    diff = ranking.rank_check(d)
+    if diff.empty:
+        return f" Thứ hạng tính lại khớp {n_pub} thứ hạng công bố / recomputed ranks match all {n_pub} published ranks."
+    who = ", ".join(f"{ctx.names[c]} ({int(p)} vs {int(q)})" for c, p, q in
+                    zip(diff.province_code, diff.published_rank, diff.computed_rank))
+    return (f" Thứ hạng công bố khác thứ hạng tính lại / published ranks differ from recomputed ones for: {esc(who)} "
+            "— bảng giữ thứ hạng công bố / the tables keep the published ranks.")
 
 
 def league_table(ctx: Context, index_id: str) -> pd.DataFrame:
