@@ -234,3 +234,12 @@ def test_deterministic():
     a, b = F.read_all(), F.read_all()
     for k in a:
         pd.testing.assert_frame_equal(a[k], b[k])
+
+
+def test_conflicts_say_which_field_disagrees(built):
+    from cchc_analysis import load
+    c = load("conflicts")
+    cm = c[(c.index_id == "par") & (c.year == 2023) & (c.province_code == "96")].iloc[0]
+    assert (cm.indicator, cm.field, cm.value_a, cm.value_b, cm.chosen) == ("overall", "published_rank", 34, 32, "a")
+    ht = c[(c.index_id == "pci") & (c.year == 2021) & (c.province_code == "42")].iloc[0]
+    assert (ht.field, ht.value_a, ht.value_b, ht.chosen) == ("value", 64.87, 62.87, "none")

@@ -93,18 +93,17 @@ def combine_scores(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFra
         for row in losers.itertuples(index=False):
             k = (row.index_id, row.year, row.province_code, row.indicator)
             win = w.loc[k]
-            differs = (pd.notna(row.value) and pd.notna(win["value"]) and abs(row.value - win["value"]) > TOLERANCE) or (
-                pd.notna(row.published_rank) and pd.notna(win["published_rank"]) and row.published_rank != win["published_rank"])
-            if differs:
-                conflicts.append({
-                    "index_id": row.index_id, "year": row.year, "province_code": row.province_code,
-                    "indicator": row.indicator, "value_a": win["value"],
-                    "source_a": f"{win['source_file']} {win['source_locator']} rank={win['published_rank']}",
-                    "value_b": row.value,
-                    "source_b": f"{row.source_file} {row.source_locator} rank={row.published_rank}",
-                    "chosen": "a", "reason": "source priority: official workbook > full table > partial table > "
-                                             "province profile > news (data.SOURCE_PRIORITY)",
-                })
+            for field, tol in (("value", TOLERANCE), ("published_rank", 0)):
+                a, b = win[field], getattr(row, field)
+                if pd.notna(a) and pd.notna(b) and abs(float(a) - float(b)) > tol:
+                    conflicts.append({
+                        "index_id": row.index_id, "year": row.year, "province_code": row.province_code,
+                        "indicator": row.indicator, "field": field, "value_a": float(a),
+                        "source_a": f"{win['source_file']} {win['source_locator']}", "value_b": float(b),
+                        "source_b": f"{row.source_file} {row.source_locator}", "chosen": "a",
+                        "reason": "source priority: official workbook > full table > partial table > "
+                                  "province profile > news (data.SOURCE_PRIORITY)",
+                    })
     scores = winners.drop(columns="_prio").reset_index(drop=True)
     return scores, conform(pd.DataFrame(conflicts), CONFLICT_COLUMNS)
 

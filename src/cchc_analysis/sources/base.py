@@ -49,6 +49,7 @@ CONFLICT_COLUMNS = {
     "year": "Int64",
     "province_code": "string",
     "indicator": "string",
+    "field": "string",           # which field disagrees: value | published_rank | published_tier
     "value_a": "float64",
     "source_a": "string",
     "value_b": "float64",

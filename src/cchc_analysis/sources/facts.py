@@ -572,7 +572,7 @@ def scores_from_facts(facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             pick, reason = _rule_choice(cands, code)
             chosen[field] = (pick, [r for r in cands if r["value"] == pick])
             for other in sorted({r["value"] for r in cands} - {pick}):
-                conflicts.append(dict(index_id=idx, year=year, province_code=code, indicator=ind,
+                conflicts.append(dict(index_id=idx, year=year, province_code=code, indicator=ind, field=field,
                                       value_a=pick, source_a=_describe(chosen[field][1]), value_b=other,
                                       source_b=_describe([r for r in cands if r["value"] == other]),
                                       chosen="a", reason=f"{field}: {reason}"))

@@ -550,6 +550,7 @@ def compare(primary: pd.DataFrame, other: pd.DataFrame, reason: str, tolerance: 
     only_a, only_b = m["value_b"].isna() & m["value_a"].notna(), m["value_a"].isna() & m["value_b"].notna()
     bad = m[only_a | only_b | ((m["value_a"] - m["value_b"]).abs() > tolerance)].copy()
     bad["chosen"] = "a"
+    bad["field"] = "value"
     bad["reason"] = f"{reason}: values differ"
     bad.loc[only_a[bad.index], "reason"] = f"{reason}: blank in the other source"
     bad.loc[only_b[bad.index], "reason"] = f"{reason}: value missing in the primary source"
@@ -670,7 +671,7 @@ def attach_groups(scores: pd.DataFrame, groups: pd.DataFrame) -> tuple[pd.DataFr
     bad = chk[chk["value"].isna() | ((chk["value"] - chk["value_as_written"]).abs() > 1e-9)].copy()
     problems = pd.DataFrame({
         "index_id": INDEX_ID, "year": bad["year"], "province_code": bad["province_code"],
-        "indicator": bad["indicator"], "value_a": bad["value"],
+        "indicator": bad["indicator"], "field": "value", "value_a": bad["value"],
         "source_a": (bad["source_file_y"] + "#" + bad["source_locator_y"]).fillna(""),
         "value_b": bad["value_as_written"], "source_b": bad["source_file_x"] + "#" + bad["source_locator_x"],
         "chosen": "none",

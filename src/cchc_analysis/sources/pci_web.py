@@ -19,8 +19,8 @@ priority wins: full table > partial table > profile page (VN template > EN templ
 emitted as scores: they stay facts).
 Every losing value that differs (beyond 2-decimal rounding) is kept in the conflicts; two
 sources of equal priority that disagree leave the value unchosen (chosen = "none", the
-score row keeps only what they agree on). Rank disagreements are reported with the
-indicator "published_rank".
+score row keeps only what they agree on). The conflict's `field` says whether the value or
+the published rank disagrees.
 """
 from __future__ import annotations
 
@@ -327,10 +327,10 @@ def _differs(a, b, tol: float) -> bool:
 def _conflicts_between(a: dict, b: dict, chosen: str, reason: str) -> list[dict]:
     """Conflict rows for value and rank differences between two score rows of one key."""
     out = []
-    for field, indicator, tol in (("value", a["indicator"], TOLERANCE), ("published_rank", "published_rank", 0)):
+    for field, tol in (("value", TOLERANCE), ("published_rank", 0)):
         if _differs(a[field], b[field], tol):
             out.append({"index_id": a["index_id"], "year": a["year"], "province_code": a["province_code"],
-                        "indicator": indicator, "value_a": float(a[field]), "source_a": _src(a),
+                        "indicator": a["indicator"], "field": field, "value_a": float(a[field]), "source_a": _src(a),
                         "value_b": float(b[field]), "source_b": _src(b), "chosen": chosen, "reason": reason})
     return out
 
