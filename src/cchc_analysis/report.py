@@ -159,6 +159,7 @@ def _execute(job: Job) -> Job:
             str(paths.NOTEBOOKS / f"{job.notebook}.ipynb"), str(tmp), parameters=job.parameters,
             kernel_name=KERNEL, execution_timeout=job.timeout, progress_bar=False, log_output=False,
             cwd=str(paths.NOTEBOOKS), report_mode=False, km=_kernel_manager(),
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP-encryption warning per kernel
         )
         os.replace(tmp, job.executed)
         atomic_write_text(job.html_path, _to_html(job.executed))
