@@ -78,7 +78,7 @@ def safe_dir(value, default: Path, allowed_roots: list[Path] | None = None) -> P
     Relative paths are taken from the project root; '..' escapes and other absolute paths are refused.
     """
     if value is None or value == "":
-        return default
+        return (paths.ROOT / default).resolve()  # relative defaults are inside the project, whatever the cwd
     p = _resolve("output_dir", value)
     roots = [paths.ROOT.resolve()] + [Path(r).resolve() for r in (allowed_roots or [])]
     env = os.environ.get("CCHC_OUTPUT_ROOT")
