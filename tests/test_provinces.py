@@ -80,7 +80,7 @@ def test_all_names_are_nfc():
 
 def test_cross_check_with_vietnamadminunits():
     """An independent implementation agrees on every code and on the 2025 conversion."""
-    vau = pytest.importorskip("vietnamadminunits")
+    pytest.importorskip("vietnamadminunits")
     from vietnamadminunits import ParseMode, parse_address, convert_address
     disagree = []
     for row in P.provinces_63().itertuples():

@@ -1,6 +1,4 @@
 """Report notebooks run through the batch runner: CSV tables with real values, HTML without code, cache."""
-import json
-import re
 
 import pandas as pd
 import pytest

@@ -70,8 +70,9 @@ def comparable(index_id: str, indicator: str, year_from: int, year_to: int,
                breaks: dict[tuple[str, str], list[int]]) -> tuple[bool, str]:
     """(True, "") when no methodology break lies in (year_from, year_to], else (False, reason)."""
     lo, hi = sorted((year_from, year_to))
-    hit = [b for b in breaks.get((index_id, indicator), []) + breaks.get((index_id, "overall"), [])
-           if lo < b <= hi] if indicator != "overall" else [b for b in breaks.get((index_id, indicator), []) if lo < b <= hi]
+    # a component is also not comparable across a break of its index's headline methodology
+    keys = {(index_id, indicator), (index_id, "overall")}
+    hit = [b for k in keys for b in breaks.get(k, []) if lo < b <= hi]
     if hit:
         return False, f"not comparable: {index_id.upper()} methodology changed in {min(hit)}"
     return True, ""

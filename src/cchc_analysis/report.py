@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
-from .atomic import atomic_path, atomic_write_text
+from .atomic import atomic_write_text
 from .params import ParameterError, check_names
 
 KERNEL = "cchc-analysis"
