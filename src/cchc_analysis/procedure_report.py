@@ -233,3 +233,10 @@ def dossier_export(ctx: Context) -> pd.DataFrame:
     show_table(by_level)
     show_table(by_month)
     return by_level
+
+
+def brief(ctx: Context):
+    """The bilingual brief for the focal province and year, procedure statistics first (narrative.brief)."""
+    from . import narrative
+
+    return narrative.report_brief(ctx, kind="procedure")

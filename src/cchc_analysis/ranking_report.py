@@ -371,3 +371,10 @@ def spotlight(ctx: Context) -> pd.DataFrame:
         show_md(f"**Mục tiêu đã công bố của {esc(ctx.focal)} / stated targets**")
         show_table(gaps)
     return tab
+
+
+def brief(ctx: Context):
+    """The bilingual brief for the focal province and year, indices first (narrative.brief)."""
+    from . import narrative
+
+    return narrative.report_brief(ctx, kind="ranking")
