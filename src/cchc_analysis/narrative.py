@@ -139,12 +139,7 @@ class BriefData:
                    labels=metric_labels())
 
 
-def metric_labels() -> pd.DataFrame:
-    """metric → label_vi, label_en, counts (data/reference/metric_labels.csv)."""
-    from . import paths
-
-    path = paths.REFERENCE / "metric_labels.csv"
-    return pd.read_csv(path, dtype=str, keep_default_na=False).set_index("metric")
+metric_labels = procedures.metric_labels
 
 
 def _source(row) -> str:
@@ -155,7 +150,8 @@ def _source(row) -> str:
 
 
 def _existing(year: int) -> int:
-    return 64 if year <= 2008 else 63
+    from .provinces import units_in
+    return units_in(year)
 
 
 def _coverage(d: pd.DataFrame, index_id: str, year: int) -> dict:
