@@ -49,9 +49,8 @@ def show_table(df: pd.DataFrame, max_rows: int = 70, floatfmt: int = 2) -> None:
     d = df.head(max_rows).copy()
     for c in d.columns:
         if pd.api.types.is_float_dtype(d[c]):
-            whole = d[c].dropna()
-            fmt = "{:.0f}" if len(whole) and (whole == whole.round()).all() else f"{{:.{floatfmt}f}}"
-            d[c] = d[c].map(lambda v, f=fmt: "" if pd.isna(v) else f.format(v))  # years and counts as integers
+            # years and counts (whole numbers) as integers, other values with `floatfmt` decimals
+            d[c] = d[c].map(lambda v: "" if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer() else f"{v:.{floatfmt}f}"))
         else:
             d[c] = d[c].astype(object).where(d[c].notna(), "")
     d = d.rename(columns=lambda c: HEADERS.get(c, c))
@@ -143,11 +142,12 @@ class ReportContext:
 
     @property
     def focal(self) -> str:
-        return self.names[self.province]
+        """The focal province's name, or 'cả nước' on a national page (province None)."""
+        return "cả nước" if self.province is None else self.names[self.province]
 
     @property
     def focal_en(self) -> str:
-        return self.names_en[self.province]
+        return "Viet Nam" if self.province is None else self.names_en[self.province]
 
 
 def province_names() -> tuple[dict[str, str], dict[str, str]]:
