@@ -215,3 +215,43 @@ def test_words():
     assert narrative.period_words("2020-12-15..2021-06-15", 2021)[0] == "Từ 15/12/2020 đến 15/06/2021"
     assert narrative.period_words("2021-H1", 2021) == ("6 tháng đầu năm 2021", "In the first half of 2021")
     assert narrative.ordinal(52) == "52nd" and narrative.ordinal(11) == "11th"
+
+
+# ---------------------------------------------------------------- the report sections say their basis
+
+@pytest.fixture
+def shown(monkeypatch, tmp_path, built):
+    """Run ranking_report sections for a year and collect what they display (text and figure titles)."""
+    from cchc_analysis import ranking_report as rr
+
+    monkeypatch.setenv("CCHC_OUTPUT_ROOT", str(tmp_path))
+    out: list[str] = []
+    monkeypatch.setattr(rr, "show_md", out.append)
+    monkeypatch.setattr(rr, "show_table", lambda df, **kw: out.append(df.to_string()))
+    monkeypatch.setattr(rr, "show_fig", lambda fig, **kw: out.append(
+        " ".join(t.get_text() for ax in fig.axes for t in ax.texts + [ax.title])))
+
+    def run(year, section, index_id):
+        ctx = rr.setup(year, "67", None, 5, str(tmp_path / str(year)))
+        out.clear()
+        getattr(rr, section)(ctx, index_id)
+        return "\n".join(out)
+    return run
+
+
+def test_partial_year_distribution_uses_the_published_rank(shown):
+    text = shown(2022, "distribution", "par")
+    assert "Đắk Nông: 84,66 điểm, thứ hạng công bố 37/63" in text
+    assert "tỉnh cao hơn" not in text and "provinces higher" not in text
+    assert "trên 63), không đại diện cho cả nước" in text
+
+
+def test_no_movers_list_over_too_few_provinces(shown):
+    text = shown(2024, "movers", "pci")  # 8 provinces with a published rank in 2023 and 2024
+    assert "cần ít nhất 10" in text and "no movers list" in text
+
+
+def test_component_heatmap_says_how_many_provinces_it_shows(shown):
+    text = shown(2020, "components_heatmap", "pci")
+    assert "chỉ 15/63 tỉnh có điểm thành phần" in text
+    assert "Đắk Nông không có trong số này" in text and "Dak Nong is not among them" in text

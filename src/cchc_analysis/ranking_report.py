@@ -99,8 +99,9 @@ def coverage_note(ctx: Context) -> pd.DataFrame:
             lines.append(f"- {r.index}: không có dữ liệu năm {ctx.year} / no data for {ctx.year}.")
         elif r.coverage.startswith("một phần"):
             lines.append(f"- {r.index}: **chỉ một phần** — {r.provinces_with_score} tỉnh có điểm, {r.provinces_with_rank} có thứ hạng "
-                         f"(không phải bảng xếp hạng đầy đủ) / **partial** — {r.provinces_with_score} provinces with a score, "
-                         f"{r.provinces_with_rank} with a rank (not a full ranking).")
+                         f"(không phải bảng xếp hạng đầy đủ) / **partial** — "
+                         f"{r.provinces_with_score} {'province' if r.provinces_with_score == 1 else 'provinces'} with a "
+                         f"score, {r.provinces_with_rank} with a rank (not a full ranking).")
         else:
             miss = f"; thiếu / missing: {esc(r.missing_provinces)}" if r.missing_provinces else ""
             lines.append(f"- {r.index}: đầy đủ / full — {r.provinces_with_score} tỉnh / provinces{miss}.{_rank_agreement(ctx, r.index.lower())}")
@@ -275,7 +276,8 @@ def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
     rows = []
     for kind, df in m.items():
         for r in df.itertuples():
-            rows.append({"kind": kind, "province_code": r.province_code, "province": ctx.names[r.province_code],
+            rows.append({"kind": {"risers": "tăng / risers", "fallers": "giảm / fallers"}[kind],
+                         "province_code": r.province_code, "province": ctx.names[r.province_code],
                          "rank": r.rank, "prev_rank": r.prev_rank, "rank_change": r.rank_change,
                          "score_change": r.score_change})
     tab = pd.DataFrame(rows, columns=["kind", "province_code", "province", "rank", "prev_rank", "rank_change", "score_change"])
@@ -285,7 +287,7 @@ def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
         why = note.iloc[0] if len(note) else "no comparable previous year"
         show_md(esc(f"{index_id.upper()} {ctx.year}: không tính được thay đổi thứ hạng / no rank changes ({why})."))
         return tab
-    top = tab[tab.kind == "risers"].head(1)
+    top = tab[tab.kind == "tăng / risers"].head(1)
     of = _existing(ctx.year)
     scope_vi = f"trong {basis} tỉnh có thứ hạng ở cả hai năm" + (f" (trên {of})" if basis < of else "")
     scope_en = f"among the {basis} provinces ranked in both years" + (f" (of {of})" if basis < of else "")
