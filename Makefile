@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (cchc-analysis)" >/dev/null
+	@mkdir -p $(VENV)/etc/ipython && echo 'c.IPKernelApp.log_level = "ERROR"  # no TCP-encryption warning' \
+		> $(VENV)/etc/ipython/ipython_kernel_config.py
 	@touch $(STAMP)
 
 install: $(STAMP)

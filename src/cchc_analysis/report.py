@@ -185,20 +185,33 @@ def _execute(job: Job) -> Job:
     return job
 
 
-def plan(years: list[int] | None, notebooks: list[str] | None, province: str, out_dir: Path, timeout: int) -> list[Job]:
-    """The notebook-years to run, with parameters checked against each notebook's parameters cell."""
+class Plan(list):
+    """The jobs of a batch (a list of Job), with `skipped`: notebook → asked-for years it has no data for."""
+
+    def __init__(self, jobs=(), skipped: dict[str, list[int]] | None = None):
+        super().__init__(jobs)
+        self.skipped = skipped or {}
+
+
+def plan(years: list[int] | None, notebooks: list[str] | None, province: str, out_dir: Path, timeout: int) -> Plan:
+    """The notebook-years to run, with parameters checked against each notebook's parameters cell.
+
+    Asked-for years one notebook has no data for (but another has) are listed in `.skipped`."""
     from .params import _ranges, as_province, as_year
 
     province = as_province(province)
     if years is not None:
         years = [as_year(y) for y in years]
     jobs = []
+    skipped: dict[str, list[int]] = {}
     with_data: set[int] = set()
     for nb in notebooks or NOTEBOOKS:
         if nb not in NOTEBOOKS:
             raise ParameterError(f"unknown notebook {nb!r}; notebooks: {', '.join(NOTEBOOKS)}")
         have = years_for(nb)
         with_data |= set(have)
+        if years is not None and sorted(set(years) - set(have)):
+            skipped[nb] = sorted(set(years) - set(have))
         checked = False
         for y in sorted(have if years is None else [y for y in years if y in have]):
             params = {"year": y, "province": province, "output_dir": str(out_dir / str(y) / nb)}
@@ -210,7 +223,7 @@ def plan(years: list[int] | None, notebooks: list[str] | None, province: str, ou
     if missing:
         raise ParameterError(f"no data for year(s) {', '.join(map(str, missing))} in "
                              f"{', '.join(notebooks or NOTEBOOKS)}; years with data: {_ranges(sorted(with_data))}")
-    return jobs
+    return Plan(jobs, skipped)
 
 
 def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: Path = paths.REPORTS,
@@ -258,6 +271,9 @@ def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: P
     cached = sum(j.status == "cached" for j in todo)
     log(f"reports: {len(todo) - len(failed)} of {len(todo)} notebook-years ok ({cached} unchanged, "
         f"{len(run)} run) in {time.perf_counter() - t0:.1f} s → {out_dir / 'index.html'}")
+    for nb, ys in getattr(todo, "skipped", {}).items():
+        from .params import _ranges
+        log(f"  skipped {nb} {_ranges(ys)}: no data for those years")
     for j in failed:
         log(f"  FAILED {j.notebook} {j.year}: {j.error}\n         executed notebook kept: {j.executed}")
     return 1 if failed else 0
