@@ -172,7 +172,7 @@ def panel(indices=None, indicators="overall", units="provinces", include_partial
                                                            if not include_partial else ""))
     order = sorted(pieces, key=lambda w: (INDEX_ORDER.index(w.columns[2].split("_")[0]),
                                           "" if w.columns[2].endswith("_overall") else w.columns[2]))
-    out = order[0]
+    out = order[0].copy()
     for w in order[1:]:
         out = out.merge(w, on=["province_code", "year"], how="outer")
     names = provinces().set_index("code")["name"]
