@@ -115,12 +115,10 @@ def error_message(e: BaseException) -> str:
 
 
 def _show_package_error(shell, etype, value, tb, tb_offset=None):
-    """IPython custom exception handler: one short message instead of a traceback (CchcError only)."""
-    try:
-        show_md(f"**Lỗi / error:** {esc(error_message(value))}")
-    except Exception:  # display is best effort; the error line below is what counts
-        pass
-    return [error_message(value)]
+    """IPython custom exception handler: one short line instead of a traceback (CchcError only)."""
+    stb = [error_message(value)]
+    shell._showtraceback(etype, value, stb)  # the cell's error output (a notebook's, the terminal's)
+    return stb
 
 
 def install_error_display() -> bool:
