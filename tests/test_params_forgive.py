@@ -165,6 +165,9 @@ def test_years_without_data_are_listed_as_skipped(monkeypatch, tmp_path, built):
     rc = report.run_reports(years=[2020, 2025], out_dir=tmp_path, log=lines.append)
     assert rc == 0
     assert "  skipped ranking_trends 2025: no data for those years" in lines
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")      # the research panel is on the index
+    assert 'href="downloads/panel.dta"' in page and 'href="downloads/panel.codebook.csv"' in page
+    assert (tmp_path / "downloads" / "panel.csv").stat().st_size > 50_000
 
 
 def test_coverage_columns_match_the_readme(capsys, built):

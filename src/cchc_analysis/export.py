@@ -125,3 +125,30 @@ def to_stata(df: pd.DataFrame, path, book: pd.DataFrame, book_raw: list[dict]) -
     vlabels = {names[c]: v for c, v in value_labels.items()}
     d.to_stata(path, write_index=False, version=118, variable_labels=var_labels, value_labels=vlabels or None,
                convert_strl=strl)
+
+
+DOWNLOADS = [("panel.csv", "csv"), ("panel.parquet", "parquet"), ("panel.dta", "dta")]
+
+
+def site_downloads(out_dir: Path) -> list[Path]:
+    """The default panel (headline scores, full years) as CSV, Parquet and Stata in `out_dir/downloads/`,
+    with its codebook; rewritten only when the processed data changed (stamp beside them)."""
+    import json
+
+    from . import paths
+    from .panel import codebook, panel
+
+    folder = Path(out_dir) / "downloads"
+    stamp_src = paths.PROCESSED / ".build.json"
+    key = stamp_src.read_text() if stamp_src.exists() else ""
+    stamp = folder / ".stamp.json"
+    files = [folder / n for n, _ in DOWNLOADS] + [folder / "panel.codebook.csv"]
+    if stamp.exists() and all(f.exists() for f in files) and json.loads(stamp.read_text()).get("data") == key:
+        return files
+    df = panel()
+    book = codebook(df)
+    for name, fmt in DOWNLOADS:
+        write(df, fmt, folder / name, book, df.attrs["codebook"])
+    with atomic_path(stamp) as tmp:
+        tmp.write_text(json.dumps({"data": key}))
+    return files

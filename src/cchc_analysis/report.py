@@ -266,6 +266,8 @@ def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: P
                 orig.__dict__.update(done.__dict__)
                 bar.set_postfix_str(f"{done.notebook} {done.year} {done.status}")
                 bar.update(1)
+    from .export import site_downloads
+    site_downloads(out_dir)  # the research panel, linked from the index
     write_index(out_dir, todo)
     failed = [j for j in todo if j.status == "failed"]
     cached = sum(j.status == "cached" for j in todo)
@@ -277,6 +279,19 @@ def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: P
     for j in failed:
         log(f"  FAILED {j.notebook} {j.year}: {j.error}\n         executed notebook kept: {j.executed}")
     return 1 if failed else 0
+
+
+def _downloads(out_dir: Path) -> str:
+    """The research-panel downloads section of the index (only files that exist)."""
+    names = [("panel.csv", "CSV"), ("panel.parquet", "Parquet"), ("panel.dta", "Stata 118"),
+             ("panel.codebook.csv", "codebook / sổ mã")]
+    have = [(n, label) for n, label in names if (out_dir / "downloads" / n).exists()]
+    if not have:
+        return ""
+    links = " · ".join(f'<a href="downloads/{html.escape(n)}">{html.escape(label)}</a>' for n, label in have)
+    return ("<h2>Tải dữ liệu / Downloads</h2><p>Bảng tỉnh × năm các chỉ số (điểm tổng hợp, năm đầy đủ) / province × year "
+            f"panel of the headline scores, full years: {links}. PAPI: 6–60 to 2017, 10–80 from 2018 — see "
+            "<code>papi_overall_group</code>.</p>")
 
 
 def write_index(out_dir: Path, jobs: list[Job]) -> Path:
@@ -315,6 +330,7 @@ td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.fail{{color:#b0
 <p>Báo cáo theo năm cho tỉnh trọng tâm / reports by year for the focal province. Built by <code>make report</code>.
 In brackets: the indices with data that year; * = một phần / partial.</p>
 <table><tr><th>Năm / year</th>{''.join(f'<th>{e(TITLES[n])}</th>' for n in nbs)}</tr>{''.join(rows)}</table>
+{_downloads(out_dir)}
 <h2>Độ phủ dữ liệu / Data coverage</h2>
 <p>"một phần / partial" = only some provinces are published for that year: never read it as a full ranking.</p>
 <table><tr><th>Chỉ số / index</th><th>Năm / year</th><th>Tỉnh có dữ liệu / provinces present</th><th>with headline score</th>
