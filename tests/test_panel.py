@@ -46,6 +46,15 @@ def test_papi_scale_and_group_change_in_2018(pnl):
     assert "6–60 (2011–2017); 10–80 (2018–2024)" in codebook(pnl).set_index("column").loc["papi_overall", "scale"]
 
 
+def test_the_readme_scale_trap_figures(built):
+    """README: Đắk Nông's 2017 → 2018 PAPI jump is mostly the two new dimensions."""
+    d = ca.panel(indices="papi", indicators=["overall", "d7_environmental_governance", "d8_e_governance"])
+    a, b = row(d, "67", 2017), row(d, "67", 2018)
+    assert round(b.papi_overall - a.papi_overall, 2) == 10.02
+    assert round(b.papi_d7_environmental_governance, 2) == 4.36 and round(b.papi_d8_e_governance, 2) == 3.18
+    assert pd.isna(a.papi_d7_environmental_governance)
+
+
 def test_pci_groups_follow_the_catalogue_breaks(pnl):
     g = pnl.drop_duplicates("year").set_index("year").pci_overall_group.dropna()
     assert g[2005] == 1 and g[2006] == g[2008] == 2 and g[2009] == g[2012] == 3
