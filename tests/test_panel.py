@@ -166,3 +166,12 @@ def test_processed_table_as_stata_and_long_names(tmp_path, built):
     assert var["scale_max"].startswith("Highest possible value")
     long = "papi_d4_2_limits_on_corruption_in_service_delivery_rank_computed"
     assert len(export.stata_name(long)) == 32 and export.stata_name("pci_overall") == "pci_overall"
+
+
+def test_cli_export_errors_are_one_line(tmp_path, capsys, built):
+    assert cli.main(["export", "panel", "--units", "2025", "--out", str(tmp_path / "u.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "say how with method=" in err[0] and err[0].startswith("cchc export: error:")
+    assert cli.main(["export", "panel", "--out", str(tmp_path)]) == 2          # a folder, not a file
+    assert "is a folder; name the file" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

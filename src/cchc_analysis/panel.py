@@ -30,7 +30,8 @@ from .provinces import provinces
 
 INDEX_ORDER = ["pci", "papi", "par", "sipas"]
 PUBLISHERS = {"pci": "VCCI (with USAID), pcivietnam.vn", "papi": "UNDP / CECODES / VFF-CTC, papi.org.vn",
-              "par": "Ministry of Home Affairs (Bộ Nội vụ), as reported", "sipas": "Ministry of Home Affairs, as reported"}
+              "par": "Ministry of Home Affairs (Bộ Nội vụ), as reported",
+              "sipas": "Ministry of Home Affairs, as reported"}
 UNIT_METHODS = ("mean", "min", "max", "weighted_mean")
 SUFFIXES = ("", "_min", "_max", "_group", "_table", "_sample", "_rank", "_rank_computed")
 UNIT_SUFFIXES = ("", "_min", "_max", "_group", "_table", "_sample", "_n", "_n_constituents", "_complete")
@@ -71,7 +72,8 @@ def year_scales(index_id: str, indicator: str, years, indicators: pd.DataFrame) 
     for y in sorted(set(int(y) for y in years)):
         hit = per[(per.first_year <= y) & (per.last_year.isna() | (per.last_year >= y))]
         if len(hit) > 1:
-            raise PanelError(f"data/reference/indicator_scales.csv: {index_id}/{indicator} has {len(hit)} scales for {y}")
+            raise PanelError(f"data/reference/indicator_scales.csv: {index_id}/{indicator} has {len(hit)} "
+                             f"scales for {y}")
         if len(hit):
             rows.append((y, float(hit.scale_min.iloc[0]), float(hit.scale_max.iloc[0])))
         else:
@@ -150,7 +152,7 @@ def panel(indices=None, indicators="overall", units="provinces", include_partial
     excluded = []
     if not include_partial:
         part = rows[rows.coverage.ne("full")]
-        excluded = sorted(set(f"{r.index_id} {r.year}" for r in part[["index_id", "year"]].drop_duplicates().itertuples()))
+        excluded = sorted({f"{r.index_id} {r.year}" for r in part[["index_id", "year"]].drop_duplicates().itertuples()})
         rows = rows[rows.coverage.eq("full")]
     rows = rows.assign(sample=_sample_of(rows))
     pieces, book = [], []
@@ -188,7 +190,8 @@ def panel(indices=None, indicators="overall", units="provinces", include_partial
 
 def _key_rows(units: str) -> list[dict]:
     if units == "2025":
-        keys = [("unit_code", "Mã đơn vị hành chính cấp tỉnh từ 1/7/2025", "Code of the provincial unit from 1 July 2025"),
+        keys = [("unit_code", "Mã đơn vị hành chính cấp tỉnh từ 1/7/2025",
+                 "Code of the provincial unit from 1 July 2025"),
                 ("unit_name", "Tên đơn vị (từ 1/7/2025)", "Unit name (from 1 July 2025)")]
     else:
         keys = [("province_code", "Mã tỉnh (trước 2025; '28' = Hà Tây)", "Province code (pre-2025; '28' = Hà Tây)"),
@@ -231,8 +234,8 @@ def _codebook_rows(idx, ind, col, d, cat, grp, sc) -> list[dict]:
               f"{head}: comparability group"),
              ("_table", f"{name_vi}: bảng đầy đủ / một phần", f"{name_en}: year's table full or partial",
               f"{head}: table full/partial"),
-             ("_sample", f"{name_vi}: cách chọn mẫu một phần", f"{name_en}: how a partial year's provinces were selected",
-              f"{head}: partial sample"),
+             ("_sample", f"{name_vi}: cách chọn mẫu một phần",
+              f"{name_en}: how a partial year's provinces were selected", f"{head}: partial sample"),
              ("_rank", f"{name_vi}: hạng công bố", f"{name_en}: published rank", f"{head}: published rank"),
              ("_rank_computed", f"{name_vi}: hạng tính lại (năm đầy đủ)", f"{name_en}: computed rank (full years)",
               f"{head}: computed rank")]

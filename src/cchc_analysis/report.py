@@ -289,9 +289,9 @@ def _downloads(out_dir: Path) -> str:
     if not have:
         return ""
     links = " · ".join(f'<a href="downloads/{html.escape(n)}">{html.escape(label)}</a>' for n, label in have)
-    return ("<h2>Tải dữ liệu / Downloads</h2><p>Bảng tỉnh × năm các chỉ số (điểm tổng hợp, năm đầy đủ) / province × year "
-            f"panel of the headline scores, full years: {links}. PAPI: 6–60 to 2017, 10–80 from 2018 — see "
-            "<code>papi_overall_group</code>.</p>")
+    return ("<h2>Tải dữ liệu / Downloads</h2><p>Bảng tỉnh × năm các chỉ số (điểm tổng hợp, năm đầy đủ) / "
+            f"province × year panel of the headline scores, full years: {links}. "
+            "PAPI: 6–60 to 2017, 10–80 from 2018 — see <code>papi_overall_group</code>.</p>")
 
 
 def write_index(out_dir: Path, jobs: list[Job]) -> Path:
