@@ -109,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     except CchcError as e:
         print(f"cchc {args.cmd}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `cchc coverage | head`: the reader left; no traceback
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 
