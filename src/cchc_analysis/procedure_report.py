@@ -8,10 +8,11 @@ import pandas as pd
 
 from . import plots, procedures, ranking, targets
 from .data import load
-from .params import ParameterError, as_province, as_year, safe_dir, safe_input
+from .errors import CchcError
+from .params import as_province, as_year, check_injected, safe_dir, safe_input
 from .provinces import provinces
-from .reporting import (ReportContext, esc, num_en, num_vi, parameter_error, province_names, save_table, show_fig,
-                        show_md, show_table)
+from .reporting import (ReportContext, esc, install_error_display, num_en, num_vi, parameter_error, province_names,
+                        save_table, show_fig, show_md, show_table)
 
 # Procedure-related measures from the indices: (index_id, indicator, label vi, label en, view)
 MEASURES = [
@@ -54,14 +55,20 @@ class Context(ReportContext):
 
 
 def setup(year, province="67", dossiers_path=None, output_dir=None) -> Context:
-    """Validate the parameters (a clear message for bad ones) and load the data."""
+    """Validate the parameters (a clear message for bad ones) and load the data.
+
+    Names papermill injected that are not parameters stop the notebook with the valid names;
+    every later package error (CchcError) is shown as one message.
+    """
+    install_error_display()
     try:
+        check_injected(["year", "province", "dossiers_path", "output_dir"], "procedure_simplification")
         plots.style()
         year = as_year(year, available_years())
         province = as_province(province, allow_none=True)
         out = safe_dir(output_dir, Path("reports") / str(year) / "procedure_simplification")
         dossiers = safe_input(dossiers_path)
-    except ParameterError as e:
+    except CchcError as e:
         parameter_error(e)
     scores = load("scores")
     ranked = ranking.rank_scores(scores)

@@ -150,8 +150,10 @@ def _lookup() -> tuple[dict[str, str], dict[str, str]]:
     return keys, display
 
 
-def to_code(name: str) -> str:
+def to_code(name) -> str:
     """Official code (2-character string) of a province as it was before the 2025 merger.
+
+    Accepts a name or a code: "Đắk Nông", "Dak Nong", "TP.HCM", "67", 67, "1" (→ "01").
 
     >>> to_code("Đắk Nông")
     '67'
@@ -159,7 +161,12 @@ def to_code(name: str) -> str:
     Raises UnknownProvinceError (with the closest known names) for anything not in the
     registry or the crosswalk; summary rows like "Median" are never matched.
     """
-    if name is None or (isinstance(name, float) and name != name):
+    if name is None or isinstance(name, bool) or (isinstance(name, float) and name != name):
+        raise UnknownProvinceError(str(name), [])
+    if isinstance(name, int) or (isinstance(name, str) and re.fullmatch(r"\s*\d{1,2}\s*", name)):
+        code = str(name).strip().zfill(2)
+        if code in set(provinces()["code"]):
+            return code
         raise UnknownProvinceError(str(name), [])
     keys, display = _lookup()
     k = name_key(name)

@@ -12,10 +12,11 @@ import pandas as pd
 
 from . import compare, plots, ranking
 from .data import load
-from .params import ParameterError, as_indices, as_int, as_province, as_year, safe_dir
+from .errors import CchcError
+from .params import as_indices, as_int, as_province, as_year, check_injected, safe_dir
 from .provinces import provinces, units_in
-from .reporting import (INDEX_NAMES, ReportContext, esc, num_en, num_vi, ordinal_en, parameter_error, province_names,
-                        save_table, show_fig, show_md, show_table)
+from .reporting import (INDEX_NAMES, ReportContext, esc, install_error_display, num_en, num_vi, ordinal_en,
+                        parameter_error, province_names, save_table, show_fig, show_md, show_table)
 
 
 def available_years() -> list[int]:
@@ -47,10 +48,16 @@ class Context(ReportContext):
 
 
 def setup(year, province="67", indices=None, window=5, output_dir=None) -> Context:
-    """Validate the parameters (a clear message, not a traceback, for bad ones) and load the data."""
+    """Validate the parameters (a clear message, not a traceback, for bad ones) and load the data.
+
+    Names papermill injected that are not parameters (`-p provnce 01`) stop the notebook with the
+    valid names; every later package error (CchcError) is shown as one message.
+    """
+    install_error_display()
     try:
+        check_injected(["year", "province", "indices", "window", "output_dir"], "ranking_trends")
         return _setup(year, province, indices, window, output_dir)
-    except ParameterError as e:
+    except CchcError as e:
         parameter_error(e)
 
 

@@ -185,20 +185,33 @@ def _execute(job: Job) -> Job:
     return job
 
 
-def plan(years: list[int] | None, notebooks: list[str] | None, province: str, out_dir: Path, timeout: int) -> list[Job]:
-    """The notebook-years to run, with parameters checked against each notebook's parameters cell."""
+class Plan(list):
+    """The jobs of a batch (a list of Job), with `skipped`: notebook → asked-for years it has no data for."""
+
+    def __init__(self, jobs=(), skipped: dict[str, list[int]] | None = None):
+        super().__init__(jobs)
+        self.skipped = skipped or {}
+
+
+def plan(years: list[int] | None, notebooks: list[str] | None, province: str, out_dir: Path, timeout: int) -> Plan:
+    """The notebook-years to run, with parameters checked against each notebook's parameters cell.
+
+    Asked-for years one notebook has no data for (but another has) are listed in `.skipped`."""
     from .params import _ranges, as_province, as_year
 
     province = as_province(province)
     if years is not None:
         years = [as_year(y) for y in years]
     jobs = []
+    skipped: dict[str, list[int]] = {}
     with_data: set[int] = set()
     for nb in notebooks or NOTEBOOKS:
         if nb not in NOTEBOOKS:
             raise ParameterError(f"unknown notebook {nb!r}; notebooks: {', '.join(NOTEBOOKS)}")
         have = years_for(nb)
         with_data |= set(have)
+        if years is not None and sorted(set(years) - set(have)):
+            skipped[nb] = sorted(set(years) - set(have))
         checked = False
         for y in sorted(have if years is None else [y for y in years if y in have]):
             params = {"year": y, "province": province, "output_dir": str(out_dir / str(y) / nb)}
@@ -210,7 +223,7 @@ def plan(years: list[int] | None, notebooks: list[str] | None, province: str, ou
     if missing:
         raise ParameterError(f"no data for year(s) {', '.join(map(str, missing))} in "
                              f"{', '.join(notebooks or NOTEBOOKS)}; years with data: {_ranges(sorted(with_data))}")
-    return jobs
+    return Plan(jobs, skipped)
 
 
 def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: Path = paths.REPORTS,
@@ -253,14 +266,32 @@ def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: P
                 orig.__dict__.update(done.__dict__)
                 bar.set_postfix_str(f"{done.notebook} {done.year} {done.status}")
                 bar.update(1)
+    from .export import site_downloads
+    site_downloads(out_dir)  # the research panel, linked from the index
     write_index(out_dir, todo)
     failed = [j for j in todo if j.status == "failed"]
     cached = sum(j.status == "cached" for j in todo)
     log(f"reports: {len(todo) - len(failed)} of {len(todo)} notebook-years ok ({cached} unchanged, "
         f"{len(run)} run) in {time.perf_counter() - t0:.1f} s → {out_dir / 'index.html'}")
+    for nb, ys in getattr(todo, "skipped", {}).items():
+        from .params import _ranges
+        log(f"  skipped {nb} {_ranges(ys)}: no data for those years")
     for j in failed:
         log(f"  FAILED {j.notebook} {j.year}: {j.error}\n         executed notebook kept: {j.executed}")
     return 1 if failed else 0
+
+
+def _downloads(out_dir: Path) -> str:
+    """The research-panel downloads section of the index (only files that exist)."""
+    names = [("panel.csv", "CSV"), ("panel.parquet", "Parquet"), ("panel.dta", "Stata 118"),
+             ("panel.codebook.csv", "codebook / sổ mã")]
+    have = [(n, label) for n, label in names if (out_dir / "downloads" / n).exists()]
+    if not have:
+        return ""
+    links = " · ".join(f'<a href="downloads/{html.escape(n)}">{html.escape(label)}</a>' for n, label in have)
+    return ("<h2>Tải dữ liệu / Downloads</h2><p>Bảng tỉnh × năm các chỉ số (điểm tổng hợp, năm đầy đủ) / "
+            f"province × year panel of the headline scores, full years: {links}. "
+            "PAPI: 6–60 to 2017, 10–80 from 2018 — see <code>papi_overall_group</code>.</p>")
 
 
 def write_index(out_dir: Path, jobs: list[Job]) -> Path:
@@ -299,6 +330,7 @@ td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.fail{{color:#b0
 <p>Báo cáo theo năm cho tỉnh trọng tâm / reports by year for the focal province. Built by <code>make report</code>.
 In brackets: the indices with data that year; * = một phần / partial.</p>
 <table><tr><th>Năm / year</th>{''.join(f'<th>{e(TITLES[n])}</th>' for n in nbs)}</tr>{''.join(rows)}</table>
+{_downloads(out_dir)}
 <h2>Độ phủ dữ liệu / Data coverage</h2>
 <p>"một phần / partial" = only some provinces are published for that year: never read it as a full ranking.</p>
 <table><tr><th>Chỉ số / index</th><th>Năm / year</th><th>Tỉnh có dữ liệu / provinces present</th><th>with headline score</th>

@@ -164,6 +164,36 @@ def parameter_error(e: Exception):
     raise SystemExit(f"parameter error: {e}")
 
 
+def error_message(e: BaseException) -> str:
+    """The one line shown for a package error: its kind and message, no library source lines."""
+    return f"{type(e).__name__}: {e}"
+
+
+def _show_package_error(shell, etype, value, tb, tb_offset=None):
+    """IPython custom exception handler: one short line instead of a traceback (CchcError only)."""
+    stb = [error_message(value)]
+    shell._showtraceback(etype, value, stb)  # the cell's error output (a notebook's, the terminal's)
+    return stb
+
+
+def install_error_display() -> bool:
+    """In a notebook kernel, show every CchcError of the following cells as one message (no traceback).
+
+    The cell still fails (papermill exits non-zero); returns False outside IPython.
+    """
+    from .errors import CchcError
+
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    if ip is None:
+        return False
+    ip.set_custom_exc((CchcError,), _show_package_error)
+    return True
+
+
 @dataclass
 class ReportContext:
     """What every report knows: the year, the focal province, where tables go, the scores."""

@@ -187,4 +187,23 @@ def data_dictionary() -> str:
         for col, c in s.columns.items():
             out.append(f"| `{col}` | {c.dtype} | {'yes' if c.nullable else 'no'} | {c.description or ''} |")
         out.append("")
+    out += PANEL_NOTE
     return "\n".join(out)
+
+
+PANEL_NOTE = [
+    "## The research panel (`cchc_analysis.panel()`, `cchc export panel`)",
+    "",
+    "Not a stored table: built from `scores` (and its ranks) on demand. One row per `province_code` and `year`;",
+    "per index × indicator a value column `<index>_<indicator>` and beside it `_min`, `_max` (the scale of that",
+    "year: PAPI's headline is 6–60 for 2011–2017 and 10–80 from 2018, `data/reference/indicator_scales.csv`),",
+    "`_group` (comparability group: a new group at each methodology break and change of scale), `_table`",
+    "(full | partial), `_sample` (how a partial year's provinces were selected,",
+    "`data/reference/partial_samples.csv`), `_rank` (published) and `_rank_computed` (full years only).",
+    "Partial years are left out unless `include_partial=True`. `units=\"2025\"` aggregates onto the 34 units",
+    "with an explicit `method=` (mean | min | max | weighted_mean; ranks are never aggregated).",
+    "`cchc export <panel|table> --format csv|parquet|dta --out FILE` writes the file and `FILE.codebook.csv`",
+    "(column, Stata name, names vi/en, unit, scale, source, methodology notes, label ≤ 80 characters);",
+    "`.dta` files are Stata 118 (UTF-8) with variable and value labels.",
+    "",
+]
