@@ -179,4 +179,4 @@ def test_coverage_columns_match_the_readme(capsys, built):
     assert names == cli.COVERAGE_HEADERS
     pos = [header.index(n) for n in names]
     assert pos == sorted(pos)
-    assert cli.coverage_table().iloc[0].tolist() == ["pci", 2005, "42 / 64", 42, 10, "full"]
+    assert cli.coverage_table().iloc[0].tolist() == ["pci", 2005, "42 / 64", 42, 42, 10, "full"]

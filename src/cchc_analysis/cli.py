@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import paths
+from .data import COVERAGE_HEADERS, coverage_table  # noqa: F401  (the README's coverage table)
 from .errors import CchcError
 
 
@@ -35,21 +36,6 @@ def _jobs(text: str) -> int:
     if not re.fullmatch(r"\s*\d+\s*", text) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r}: give a whole number of 1 or more")
     return int(text)
-
-
-COVERAGE_HEADERS = ["index", "year", "provinces present / existing", "with headline score", "indicators", "table"]
-
-
-def coverage_table():
-    """`data.coverage()` with the column names of the README's coverage table."""
-    from .data import coverage
-
-    c = coverage()
-    out = c[["index_id", "year"]].copy()
-    out["present"] = c["provinces"].astype(str) + " / " + c["expected"].astype(str)
-    out = out.assign(with_overall=c["with_overall"], indicators=c["indicators"], coverage=c["coverage"])
-    out.columns = COVERAGE_HEADERS
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -287,13 +287,25 @@ def coverage(scores: pd.DataFrame | None = None) -> pd.DataFrame:
               "coverage"]].reset_index(drop=True)
 
 
-def coverage_markdown(scores: pd.DataFrame | None = None) -> str:
+COVERAGE_HEADERS = ["index", "year", "provinces present / existing", "with headline score", "with published rank",
+                    "indicators", "table"]
+
+
+def coverage_table(scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`coverage()` with the column names of the README's coverage table (`cchc coverage`)."""
     c = coverage(scores)
-    lines = ["## Coverage (index × year)", "",
-             "| index | year | provinces present / existing | with headline score | with published rank "
-             "| indicators | table |",
-             "|---|---|---|---|---|---|---|"]
-    for r in c.itertuples():
-        lines.append(f"| {r.index_id} | {r.year} | {r.provinces} / {r.expected} | {r.with_overall} | {r.with_rank} "
-                     f"| {r.indicators} | {r.coverage} |")
+    out = pd.DataFrame({"index": c["index_id"], "year": c["year"],
+                        "present": c["provinces"].astype(str) + " / " + c["expected"].astype(str),
+                        "with_overall": c["with_overall"], "with_rank": c["with_rank"],
+                        "indicators": c["indicators"], "coverage": c["coverage"]})
+    out.columns = COVERAGE_HEADERS
+    return out
+
+
+def coverage_markdown(scores: pd.DataFrame | None = None) -> str:
+    """The coverage table as Markdown (README.md and data/processed/README.md)."""
+    t = coverage_table(scores)
+    lines = ["## Coverage (index × year)", "", "| " + " | ".join(COVERAGE_HEADERS) + " |",
+             "|" + "---|" * len(COVERAGE_HEADERS)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in t.itertuples(index=False)]
     return "\n".join(lines)
