@@ -212,6 +212,9 @@ def _headline(data: BriefData, index_id: str, year: int, code: str, name_vi: str
     parts_vi, parts_en, sources = [], [], [_source(r)]
     if pd.notna(r.value):
         a, b = value_words(r.value, r.unit)
+        top = _period_scale_max(data, index_id, year)
+        if top is not None:  # a scale that changed over the years is said with the value (PAPI: 60, then 80)
+            a, b = a.replace(" điểm", f"/{vi(top, 0)} điểm"), b.replace(" points", f" of {en(top, 0)} points")
         parts_vi.append(f"đạt {a}")
         parts_en.append(f"scored {b}")
     if pd.notna(r["rank"]):
@@ -267,6 +270,16 @@ def _headline(data: BriefData, index_id: str, year: int, code: str, name_vi: str
         basis_en = ("published rank; " if pub else "") + f"our sources cover {n} of {cov['of']} provinces this year"
     return Claim("index", f"{short} {year}: {name_vi} " + ", ".join(parts_vi) + f" ({basis_vi}).",
                  f"{short} {year}: {name_en} " + ", ".join(parts_en) + f" ({basis_en}).", tuple(dict.fromkeys(sources)))
+
+
+def _period_scale_max(data: BriefData, index_id: str, year: int) -> float | None:
+    """The headline's maximum in `year` where the scale changed over time (data/reference/indicator_scales.csv)."""
+    from .panel import _scale_periods, year_scales
+
+    if not ((_scale_periods().index_id == index_id) & (_scale_periods().indicator == "overall")).any():
+        return None
+    hi = year_scales(index_id, "overall", [year], data.indicators).scale_max.iloc[0]
+    return None if pd.isna(hi) else float(hi)
 
 
 def top_components(index_id: str, indicators: list[str]) -> list[str]:
