@@ -2,7 +2,6 @@
 and load the processed tables."""
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import time
@@ -10,12 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import manifest, paths, provinces, schema
+from . import digest, manifest, paths, provinces, schema
 from .atomic import atomic_write_bytes
 from .errors import CchcError, SourceError, ValidationError
 from .sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
 
-TABLES = ["scores", "facts", "conflicts", "indicators", "provinces", "merger_2025"]
+TABLES = ["scores", "facts", "conflicts", "indicators", "provinces", "merger_2025", "ranked", "changes"]
 STAMP = ".build.json"
 
 # Which source wins when two give a value for the same (index, year, province, indicator):
@@ -170,20 +169,66 @@ def build_tables(raw_dir: Path = paths.RAW) -> dict[str, pd.DataFrame]:
     errors += check_scales(tables["scores"], indicators)
     if errors:
         raise ValidationError("processed data failed validation; nothing was written:\n" + "\n".join(errors))
+    for name, df in derive_tables(tables["scores"], tables["indicators"]).items():
+        tables[name] = schema.validate(name, df)
     return tables
+
+
+def derive_tables(scores: pd.DataFrame, indicators: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The tables derived once by the build so reports only read them: `ranked` (computed beside
+    published ranks) and `changes` (score/rank change against the previous year, comparability)."""
+    from . import ranking
+
+    ranked = ranking.rank_scores(scores)
+    changes = ranking.changes(ranked, indicators)
+    return {name: schema.conform(name, df) for name, df in (("ranked", ranked), ("changes", changes))}
 
 
 # --------------------------------------------------------------------------- writing
 
+def data_code_files() -> list[Path]:
+    """The modules the data build runs (readers, schemas, registries, derivations): `data.py` and
+    what it imports. Plots and report modules are not among them, so editing them rebuilds no data."""
+    return digest.module_closure(["data"])
+
+
 def _inputs_hash(raw_dir: Path) -> str:
-    h = hashlib.sha256()
+    """Cache key of the data build: raw manifest + reference files + the build's own modules."""
     files = [raw_dir / manifest.MANIFEST_NAME]
     files += sorted(p for p in paths.REFERENCE.rglob("*") if p.is_file())
-    files += sorted((paths.ROOT / "src" / "cchc_analysis").rglob("*.py"))
-    for p in files:
-        h.update(p.relative_to(paths.ROOT).as_posix().encode() if p.is_relative_to(paths.ROOT) else p.name.encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
+    files += data_code_files()
+    return digest.files_digest(files)
+
+
+def check_raw(raw_dir: Path, known: dict | None = None) -> dict[str, list]:
+    """Check raw files against the manifest cheaply and refuse (SourceError naming the file) when one
+    was added, removed or changed behind it.
+
+    `known` is the previous build's record {path: [bytes, mtime_ns, sha256]}: a file whose size and
+    mtime are unchanged is not read again; any other file is hashed. Returns the record to keep.
+    """
+    known = known or {}
+    listed = {e["path"]: e for e in manifest.load_manifest(raw_dir)["files"]}
+    present = set(manifest.raw_files(raw_dir))
+    for rel in sorted(present - set(listed)):
+        raise SourceError(f"data/raw/{rel}", "not in data/raw/manifest.yaml (record a new published file "
+                                             "with `cchc manifest --write`)")
+    for rel in sorted(set(listed) - present):
+        raise SourceError(f"data/raw/{rel}", "listed in data/raw/manifest.yaml but missing")
+    record = {}
+    for rel in sorted(listed):
+        st = (raw_dir / rel).stat()
+        want = listed[rel]["sha256"]
+        prev = known.get(rel)
+        if prev and prev[:2] == [st.st_size, st.st_mtime_ns] and prev[2] == want:
+            record[rel] = prev
+            continue
+        if st.st_size != listed[rel].get("bytes", st.st_size) or manifest.sha256(raw_dir / rel) != want:
+            raise SourceError(f"data/raw/{rel}", "changed behind the manifest: its size or sha256 differs from "
+                                                 "data/raw/manifest.yaml (raw files are never edited; restore the "
+                                                 "published file)")
+        record[rel] = [st.st_size, st.st_mtime_ns, want]
+    return record
 
 
 def _serialise(df: pd.DataFrame) -> tuple[bytes, bytes]:
@@ -194,17 +239,22 @@ def _serialise(df: pd.DataFrame) -> tuple[bytes, bytes]:
 
 
 def build_data(raw_dir: Path = paths.RAW, out_dir: Path = paths.PROCESSED, force: bool = False, log=print) -> dict:
-    """Build data/processed; skip when raw data, reference files and code are unchanged.
+    """Build data/processed; skip when the raw manifest, reference files and build code are unchanged.
+
+    A plain build first checks every raw file against the manifest (size and mtime, then sha256 of
+    what changed) and refuses, naming the file, when one changed behind it.
 
     All tables are built and validated in memory first; only then is each file replaced
     atomically, so a failure leaves the existing processed data untouched.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
-    digest = _inputs_hash(raw_dir)
+    key = _inputs_hash(raw_dir)
     stamp = out_dir / STAMP
+    previous = json.loads(stamp.read_text()) if stamp.exists() else {}
     expected = [out_dir / f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv")]
-    if not force and stamp.exists() and all(p.exists() for p in expected):
-        if json.loads(stamp.read_text()).get("inputs") == digest:
+    if not force:
+        check_raw(raw_dir, previous.get("raw"))  # refuses, naming the file, when one changed behind the manifest
+        if previous.get("inputs") == key and all(p.exists() for p in expected):
             log(f"data/processed is up to date ({len(TABLES)} tables); nothing rebuilt")
             return {"rebuilt": False}
     t0 = time.perf_counter()
@@ -220,7 +270,10 @@ def build_data(raw_dir: Path = paths.RAW, out_dir: Path = paths.PROCESSED, force
         if not path.exists() or path.read_bytes() != data:
             atomic_write_bytes(path, data)
     counts = {n: len(df) for n, df in tables.items()}
-    atomic_write_bytes(stamp, json.dumps({"inputs": digest, "rows": counts}, indent=1, sort_keys=True).encode())
+    raw = {e["path"]: [e["bytes"], (raw_dir / e["path"]).stat().st_mtime_ns, e["sha256"]]
+           for e in manifest.load_manifest(raw_dir)["files"]}  # verified by build_tables just now
+    atomic_write_bytes(stamp, json.dumps({"inputs": key, "rows": counts, "raw": raw}, indent=1,
+                                         sort_keys=True).encode())
     log(f"built data/processed in {time.perf_counter() - t0:.1f} s: " + ", ".join(f"{n} {c}" for n, c in counts.items()))
     return {"rebuilt": True, "rows": counts}
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots, procedures, ranking, targets
+from . import plots, procedures, targets
 from .data import load
 from .params import ParameterError, as_province, as_year, safe_dir, safe_input
 from .provinces import provinces
@@ -63,7 +63,7 @@ def setup(year, province="67", dossiers_path=None, output_dir=None) -> Context:
     except ParameterError as e:
         parameter_error(e)
     scores = load("scores")
-    ranked = ranking.rank_scores(scores)
+    ranked = load("ranked")  # derived once by the build
     return Context(year, province, out, scores, ranked, *province_names(), dossiers_path=dossiers, facts=load("facts"))
 
 

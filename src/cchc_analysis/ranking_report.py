@@ -64,8 +64,7 @@ def _setup(year, province, indices, window, output_dir) -> Context:
     indices = as_indices(indices, have)
     out = safe_dir(output_dir, Path("reports") / str(year) / "ranking_trends")
     indicators = load("indicators")
-    ranked = ranking.rank_scores(scores)
-    changed = ranking.changes(ranked, indicators)
+    ranked, changed = load("ranked"), load("changes")  # derived once by the build
     return Context(year, province, out, scores, ranked, *province_names(), indices=indices, window=window,
                    changed=changed, indicators=indicators)
 

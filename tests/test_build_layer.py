@@ -1,0 +1,123 @@
+"""The data layer's one-rule-per-concept pieces: derived tables, cache keys, raw checks."""
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from cchc_analysis import data, digest, load, paths, ranking, report, schema
+from cchc_analysis.errors import SourceError
+
+# --------------------------------------------------------------------------- derived tables
+
+
+def test_ranked_and_changes_are_built_once_and_equal_the_calculation(built):
+    scores, indicators = load("scores"), load("indicators")
+    ranked = ranking.rank_scores(scores)
+    pd.testing.assert_frame_equal(load("ranked"), ranked, check_dtype=False)
+    pd.testing.assert_frame_equal(load("changes"), ranking.changes(ranked, indicators), check_dtype=False)
+
+
+def test_changes_table_real_values(built):
+    c = load("changes").set_index(["index_id", "indicator", "province_code", "year"])
+    dn = c.loc[("pci", "overall", "67", 2020)]  # Đắk Nông PCI 2020: published rank 60, 62 in 2019
+    assert (dn["rank"], dn["prev_rank"], dn["rank_change"], dn["rank_source"]) == (60, 62, 2, "published")
+    assert dn["score_change"] == pytest.approx(61.96 - 60.496777, abs=1e-5)
+    papi = c.loc[("papi", "overall", "67", 2018)]  # PAPI headline 6 → 8 dimensions in 2018
+    assert not papi["comparable"] and papi["note"] == "not comparable: PAPI methodology changed in 2018"
+    assert pd.isna(papi["rank_change"])
+    assert len(c) == len(load("scores"))
+
+
+def test_derived_tables_are_in_the_data_dictionary():
+    text = schema.data_dictionary()
+    assert "## `ranked`" in text and "## `changes`" in text and "| `rank_change` | Int64 |" in text
+    assert {"ranked", "changes"} <= set(data.TABLES)
+
+
+def test_schema_conform_is_the_one_column_definition():
+    from cchc_analysis.sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS
+    assert list(SCORE_COLUMNS) == list(schema.SCORES.columns)
+    assert list(FACT_COLUMNS) == list(schema.FACTS.columns) and list(CONFLICT_COLUMNS) == list(schema.CONFLICTS.columns)
+    out = schema.conform("conflicts", pd.DataFrame({"field": ["value"], "extra": [1], "year": [2020]}))
+    assert list(out.columns) == list(schema.CONFLICTS.columns) and str(out["year"].dtype) == "Int64"
+    assert out["index_id"].isna().all()
+
+
+# --------------------------------------------------------------------------- what a rebuild depends on
+
+@pytest.fixture
+def package_copy(tmp_path, monkeypatch):
+    copy = tmp_path / "cchc_analysis"
+    shutil.copytree(digest.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(digest, "PACKAGE", copy)
+    return copy
+
+
+def _data_key():
+    return digest.files_digest(data.data_code_files())
+
+
+def _report_key():
+    return digest.files_digest(report.report_code_files())
+
+
+def test_editing_plots_rebuilds_no_data_but_reruns_reports(package_copy):
+    names = {p.name for p in data.data_code_files()}
+    assert {"data.py", "schema.py", "pci_web.py", "papi.py", "facts.py", "provinces.py", "ranking.py"} <= names
+    assert not names & {"plots.py", "reporting.py", "report.py", "ranking_report.py", "procedure_report.py"}
+    data_key, report_key = _data_key(), _report_key()
+    with open(package_copy / "plots.py", "a") as f:
+        f.write("\n# a colour changed\n")
+    assert _data_key() == data_key
+    assert _report_key() != report_key
+    with open(package_copy / "sources" / "pci_web.py", "a") as f:
+        f.write("\n# a reader changed\n")
+    assert _data_key() != data_key
+
+
+def test_report_key_follows_the_processed_data_not_the_readers(package_copy, monkeypatch):
+    assert "data.py" not in {p.name for p in report.report_code_files()}
+    assert "plots.py" in {p.name for p in report.report_code_files()}
+
+
+@pytest.fixture
+def raw_copy(tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(paths.RAW, raw)
+    return raw
+
+
+def _fake_build(raw, out):
+    """An output folder whose stamp says it was built from `raw` as it is now (no real build)."""
+    out.mkdir()
+    for t in data.TABLES:
+        for ext in ("parquet", "csv"):
+            (out / f"{t}.{ext}").write_bytes(b"")
+    stamp = {"inputs": data._inputs_hash(raw), "rows": {}, "raw": data.check_raw(raw)}
+    (out / data.STAMP).write_text(json.dumps(stamp))
+
+
+def test_plain_build_refuses_a_raw_file_changed_behind_the_manifest(raw_copy, tmp_path):
+    out = tmp_path / "out"
+    _fake_build(raw_copy, out)
+    assert data.build_data(raw_copy, out, log=lambda *_: None) == {"rebuilt": False}
+    target = raw_copy / "pci" / "pci_2020_scores.csv"
+    stat = target.stat()
+    target.touch()                       # same bytes, newer mtime: hashed again, still up to date
+    assert target.stat().st_mtime_ns != stat.st_mtime_ns
+    assert data.build_data(raw_copy, out, log=lambda *_: None) == {"rebuilt": False}
+    with open(target, "ab") as f:
+        f.write(b"\n")
+    with pytest.raises(SourceError, match=r"data/raw/pci/pci_2020_scores\.csv: changed behind the manifest"):
+        data.build_data(raw_copy, out, log=lambda *_: None)
+
+
+def test_raw_check_names_unlisted_and_missing_files(raw_copy):
+    (raw_copy / "pci" / "new.csv").write_text("x\n")
+    with pytest.raises(SourceError, match=r"data/raw/pci/new\.csv: not in data/raw/manifest\.yaml"):
+        data.check_raw(raw_copy)
+    (raw_copy / "pci" / "new.csv").unlink()
+    (raw_copy / "pci" / "pci_2020_scores.csv").unlink()
+    with pytest.raises(SourceError, match=r"data/raw/pci/pci_2020_scores\.csv: listed in .* but missing"):
+        data.check_raw(raw_copy)
