@@ -121,3 +121,26 @@ def test_raw_check_names_unlisted_and_missing_files(raw_copy):
     (raw_copy / "pci" / "pci_2020_scores.csv").unlink()
     with pytest.raises(SourceError, match=r"data/raw/pci/pci_2020_scores\.csv: listed in .* but missing"):
         data.check_raw(raw_copy)
+
+
+# --------------------------------------------------------------------------- the index registry
+
+def test_index_registry_is_the_one_list():
+    from cchc_analysis import compare, indices, reporting, targets
+    assert indices.ids() == ["pci", "papi", "par", "sipas"] == schema.INDEX_IDS
+    assert schema.FACT_INDEX_IDS == ["pci", "papi", "par", "sipas", "tthc", "index766", "other"]
+    assert reporting.INDEX_NAMES["papi"] == ("PAPI – Hiệu quả quản trị và hành chính công",
+                                             "PAPI – Governance and Public Administration Performance")
+    assert targets.TIER_LADDERS["pci"] == ["Rất tốt", "Tốt", "Khá", "Trung bình", "Tương đối thấp", "Thấp"]
+    assert compare.PAPI_GROUPS == ["Best Performers", "High Average", "Low Average", "Poor Performers"]
+    assert ranking.PRECISION == {"pci": None, "papi": None, "par": 2, "sipas": 2}
+    assert indices.views()["par"] == "chính quyền / government"
+
+
+def test_tier_positions_use_exact_names_or_listed_aliases():
+    from cchc_analysis import indices
+    assert indices.tier_position("pci", "Khá") == 2 and indices.tier_position("pci", "average") == 3
+    assert indices.tier_position("papi", "upper-average") == 1 and indices.tier_position("papi", "Thấp nhất") == 3
+    assert indices.tier_position("pci", "rất tốt") is None          # not a listed alias: no guess
+    assert indices.tier_position("papi", "Trung bình") is None      # a PCI tier is not on PAPI's ladder
+    assert indices.tier_position("par", None) is None

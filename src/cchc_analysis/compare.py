@@ -6,10 +6,10 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from . import paths
+from . import indices, paths
 from .provinces import provinces
 
-PAPI_GROUPS = ["Best Performers", "High Average", "Low Average", "Poor Performers"]
+PAPI_GROUPS = indices.tier_ladders()["papi"]  # best first, from data/reference/index_tiers.csv
 
 
 # --------------------------------------------------------------------------- regions
@@ -117,8 +117,7 @@ def correlation_matrix(scores: pd.DataFrame, year: int, measures: list[tuple[str
 def province_agreement(ranked: pd.DataFrame, province_code: str, year: int) -> pd.DataFrame:
     """The province's rank and percentile in each index's headline for the year: business (PCI),
     citizens (PAPI, SIPAS) and government (PAR) views side by side."""
-    view = {"pci": "doanh nghiệp / business", "papi": "người dân / citizens",
-            "sipas": "người dân / citizens", "par": "chính quyền / government"}
+    view = indices.views()
     d = ranked[(ranked.year == year) & (ranked.indicator == "overall") & (ranked.province_code == province_code)]
     out = d[["index_id", "value", "rank", "rank_source", "n_ranked", "coverage", "published_tier"]].copy()
     out["view"] = out["index_id"].map(view)

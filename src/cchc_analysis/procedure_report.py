@@ -6,22 +6,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots, procedures, targets
+from . import indices, plots, procedures, targets
 from .data import load
 from .params import ParameterError, as_province, as_year, safe_dir, safe_input
 from .provinces import provinces
 from .reporting import (ReportContext, esc, num_en, num_vi, parameter_error, province_names, save_table, show_fig,
                         show_md, show_table)
 
-# Procedure-related measures from the indices: (index_id, indicator, label vi, label en, view)
-MEASURES = [
-    ("pci", "time_costs", "PCI Chi phí thời gian", "PCI time costs", "doanh nghiệp / business"),
-    ("pci", "entry_costs", "PCI Chi phí gia nhập thị trường", "PCI entry costs", "doanh nghiệp / business"),
-    ("papi", "d5_public_admin_procedures", "PAPI Thủ tục hành chính công", "PAPI public administrative procedures", "người dân / citizens"),
-    ("papi", "d8_e_governance", "PAPI Quản trị điện tử", "PAPI e-governance", "người dân / citizens"),
-    ("par", "cai_cach_tthc", "PAR Cải cách TTHC", "PAR Index: administrative-procedure reform", "chính quyền / government"),
-    ("sipas", "overall", "SIPAS Chỉ số hài lòng", "SIPAS satisfaction", "người dân / citizens"),
-]
+# Procedure-related measures from the indices: (index_id, indicator, label vi, label en, view); the view
+# (whose experience the index measures) comes from data/reference/indices.csv
+MEASURES = [(i, k, vi, en, indices.views()[i]) for i, k, vi, en in [
+    ("pci", "time_costs", "PCI Chi phí thời gian", "PCI time costs"),
+    ("pci", "entry_costs", "PCI Chi phí gia nhập thị trường", "PCI entry costs"),
+    ("papi", "d5_public_admin_procedures", "PAPI Thủ tục hành chính công", "PAPI public administrative procedures"),
+    ("papi", "d8_e_governance", "PAPI Quản trị điện tử", "PAPI e-governance"),
+    ("par", "cai_cach_tthc", "PAR Cải cách TTHC", "PAR Index: administrative-procedure reform"),
+    ("sipas", "overall", "SIPAS Chỉ số hài lòng", "SIPAS satisfaction"),
+]]
 LEVELS = [("procedures_provincial", "Cấp tỉnh / provincial"), ("procedures_district", "Cấp huyện / district"),
           ("procedures_commune", "Cấp xã / commune")]
 DOSSIER_METRICS = [("dossiers_received", "Tiếp nhận / received"), ("dossiers_resolved", "Đã giải quyết / resolved"),

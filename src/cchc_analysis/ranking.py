@@ -20,7 +20,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-PRECISION: dict[str, int | None] = {"pci": None, "papi": None, "par": 2, "sipas": 2}
+from . import indices
+
+PRECISION: dict[str, int | None] = indices.rank_precision()  # data/reference/indices.csv
 GROUP = ["index_id", "year", "indicator"]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import compare, plots, ranking
+from . import compare, indices, plots, ranking
 from .data import load
 from .params import ParameterError, as_indices, as_int, as_province, as_year, safe_dir
 from .provinces import provinces
@@ -60,7 +60,7 @@ def _setup(year, province, indices, window, output_dir) -> Context:
     year = as_year(year, sorted(int(y) for y in scores["year"].unique()))
     province = as_province(province)
     window = as_int("window", window, 1, 20)
-    have = sorted(scores[scores.year == year].index_id.unique(), key=["pci", "papi", "par", "sipas"].index)
+    have = sorted(scores[scores.year == year].index_id.unique(), key=indices.ids().index)
     indices = as_indices(indices, have)
     out = safe_dir(output_dir, Path("reports") / str(year) / "ranking_trends")
     indicators = load("indicators")
@@ -76,7 +76,7 @@ def _label(ctx: Context, code: str) -> str:
 def coverage_note(ctx: Context) -> pd.DataFrame:
     """Which indices have data this year, for how many provinces, full or partial — said plainly."""
     rows = []
-    for idx in ["pci", "papi", "par", "sipas"]:
+    for idx in indices.ids():
         d = ctx.year_rows(idx)
         n_val = int(d.value.notna().sum())
         n_rank = int(d["rank"].notna().sum())

@@ -4,10 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
+from . import indices
 from .errors import ValidationError
 
-INDEX_IDS = ["pci", "papi", "par", "sipas"]
-FACT_INDEX_IDS = INDEX_IDS + ["tthc", "index766", "other"]
+INDEX_IDS = indices.ids()                 # data/reference/indices.csv
+FACT_INDEX_IDS = indices.ids(kind=None)   # the indices and the fact families (tthc, index766, other)
 CODE = r"^\d{2}$"
 RAW_PATH = r"^data/(raw|reference)/"
 
@@ -18,7 +19,7 @@ def _c(dtype, description, *checks, nullable=False, unique=False):
 
 SCORES = pa.DataFrameSchema(
     {
-        "index_id": _c("string", "Index: pci | papi | par | sipas", pa.Check.isin(INDEX_IDS)),
+        "index_id": _c("string", "Index: " + " | ".join(INDEX_IDS), pa.Check.isin(INDEX_IDS)),
         "year": _c("int64", "Year the index measures (PAR/SIPAS: assessment year)", pa.Check.in_range(2005, 2030)),
         "province_code": _c("string", "Official province code, 2-character string (pre-2025 codes; '28' = Hà Tây)",
                             pa.Check.str_matches(CODE)),
@@ -44,7 +45,7 @@ SCORES = pa.DataFrameSchema(
 
 FACTS = pa.DataFrameSchema(
     {
-        "index_id": _c("string", "pci | papi | par | sipas | tthc | index766 | other", pa.Check.isin(FACT_INDEX_IDS)),
+        "index_id": _c("string", " | ".join(FACT_INDEX_IDS), pa.Check.isin(FACT_INDEX_IDS)),
         "scope": _c("string", "Province code, 'national', or a region name", nullable=False),
         "scope_as_written": _c("string", "The unit as the source names it", nullable=True),
         "year": _c("Int64", "Year the statistic refers to (NA when undated)", pa.Check.in_range(2005, 2030), nullable=True),
