@@ -144,3 +144,37 @@ def test_tier_positions_use_exact_names_or_listed_aliases():
     assert indices.tier_position("pci", "rất tốt") is None          # not a listed alias: no guess
     assert indices.tier_position("papi", "Trung bình") is None      # a PCI tier is not on PAPI's ladder
     assert indices.tier_position("par", None) is None
+
+
+# --------------------------------------------------------------------------- text keys
+
+def test_text_keys():
+    from cchc_analysis import text
+    nfd = "Đắk  Nông\n".replace("ắ", "a\u0306\u0301")                  # decomposed, doubled space, newline
+    assert text.nfc(nfd) == "Đắk Nông" and text.nfc_exact("a\u0306\u0301\n") == "ắ\n"
+    assert text.fold_key(" CHỈ  SỐ ") == text.fold_key("chỉ số") == "chỉ số"
+    assert text.strip_diacritics("Đắk Nông") == "Dak Nong"
+    assert text.plain_key("  Đắk   NÔNG ") == "dak nong"
+    assert text.accent_key(" Trực\ttuyến  Đ ") == "truc tuyen đ"             # đ kept, as DuckDB's strip_accents
+    assert [text.column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+    assert text.TOL_2DP > 0.005 and abs(61.96 - 61.955) <= text.TOL_2DP and not abs(61.96 - 61.954) <= text.TOL_2DP
+
+
+def test_accent_key_equals_its_sql_form():
+    import duckdb
+    from cchc_analysis import text
+    labels = ["Trực tuyến", "  TRỰC\n\ttuyến ", "Đúng hạn", "Quá hạn", "cấp xã", "Ｆｕｌｌ"]
+    con = duckdb.connect()
+    for s in labels:
+        sql = text.SQL_ACCENT_KEY.format("?")
+        assert con.execute(f"SELECT {sql}", [s]).fetchone()[0] == text.accent_key(s), s
+
+
+def test_one_normaliser_per_rule():
+    from cchc_analysis import plots, provinces, text
+    from cchc_analysis.sources import facts, papi, pci_excel, pci_web
+    assert provinces.nfc is text.nfc and pci_web.nfc is text.nfc and facts.nfc is text.nfc and papi.nfc is text.nfc
+    assert plots.nfc is text.nfc_exact and pci_excel._norm is text.plain_key
+    assert pci_web._label_key is text.fold_key and facts._component_key is text.fold_key
+    assert pci_excel._letter is papi._col_letter is text.column_letter
+    assert data.TOLERANCE == pci_web.TOLERANCE == text.TOL_2DP and papi.EXCERPT_TOLERANCE == text.TOL_4DP

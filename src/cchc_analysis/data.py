@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import digest, manifest, paths, provinces, schema
+from . import digest, manifest, paths, provinces, schema, text
 from .atomic import atomic_write_bytes
 from .errors import CchcError, SourceError, ValidationError
 from .sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
@@ -33,7 +33,7 @@ SOURCE_PRIORITY = [
     "data/raw/pci/pci_province_profiles_2020_2024.csv",
     "data/raw/pci/pci_news_mentions_2020_2024.csv",
 ]
-TOLERANCE = 0.005 + 1e-9
+TOLERANCE = text.TOL_2DP
 
 
 def _priority(source_file: str) -> int:

@@ -30,10 +30,15 @@ def _imports(path: Path) -> set[str]:
     pkg = list(path.relative_to(PACKAGE).parts[:-1])
     out: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not isinstance(node, ast.ImportFrom) or node.level == 0:
+        if not isinstance(node, ast.ImportFrom):
             continue
-        parent = pkg[: len(pkg) - (node.level - 1)]
-        mod = ".".join(parent + (node.module.split(".") if node.module else []))
+        if node.level == 0:  # absolute: `from cchc_analysis.x import y`
+            if not (node.module or "").startswith("cchc_analysis"):
+                continue
+            mod = node.module.removeprefix("cchc_analysis").lstrip(".")
+        else:
+            parent = pkg[: len(pkg) - (node.level - 1)]
+            mod = ".".join(parent + (node.module.split(".") if node.module else []))
         if mod and _module_file(mod):
             out.add(mod)
         for alias in node.names:  # `from . import provinces`: the names are modules

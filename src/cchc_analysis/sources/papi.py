@@ -33,7 +33,8 @@ import pandas as pd
 
 from .. import paths, vn
 from ..errors import ParseError, SourceError, UnknownProvinceError
-from ..provinces import name_key, nfc, to_code
+from ..provinces import name_key, to_code
+from ..text import TOL_4DP, TOL_EXACT, column_letter, nfc
 from .base import CONFLICT_COLUMNS, SCORE_COLUMNS, conform
 from .rawfile import Unreadable, open_zip, read_csv_text, unreadable_cells, year_in_name
 
@@ -54,10 +55,10 @@ EXCERPT_2023_FILE = "papi_2023_report_table3_6_excerpt.csv"
 MDT_URL = "github:mdtrinh/vietnam_elections@84348767096a193634f9d4fb6c4116dbf4789a05:Data/PAPI/"
 
 KEY = ["index_id", "year", "province_code", "indicator"]
-EXCERPT_TOLERANCE = 0.00005 + 1e-12  # the report prints 4 decimals
+EXCERPT_TOLERANCE = TOL_4DP  # the report prints 4 decimals
 # Workbooks store doubles as text with 15 or 17 significant digits: the same number may
 # differ in the 15th digit (2016 HCMC 4.4: 1.79937875270843 vs 1.799378752708435).
-CROSS_CHECK_TOLERANCE = 1e-9
+CROSS_CHECK_TOLERANCE = TOL_EXACT
 
 DIMENSIONS = {
     1: "d1_participation",
@@ -155,14 +156,7 @@ def source_url(path: Path | str) -> str:
     return MDT_URL + Path(path).name.replace("_", " ")
 
 
-def _col_letter(i: int) -> str:
-    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
+_col_letter = column_letter
 
 
 def _cell(sheet: str, row0: int, col0: int) -> str:

@@ -31,7 +31,8 @@ import pandas as pd
 
 from .. import paths, vn
 from ..errors import ParseError, SourceError, UnknownProvinceError
-from ..provinces import nfc, to_code
+from ..provinces import to_code
+from ..text import TOL_2DP, fold_key, nfc
 from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
 from .rawfile import read_csv_text, year_in_name
 
@@ -56,7 +57,7 @@ PROVINCE_HEADERS = ("Tỉnh", "Tỉnh, Thành phố")
 SUMMARY_ROW = re.compile(r"^(|median|min|max|mean|average|trung vị|trung bình|999 highest)$", re.I)
 RANK_ROLES = ("rank", "tier")
 KEY = ["index_id", "year", "province_code", "indicator"]
-TOLERANCE = 0.005 + 1e-9  # values printed to 2 decimals agree when within half a unit of the last digit
+TOLERANCE = TOL_2DP  # values printed to 2 decimals agree when within half a unit of the last digit
 
 # Priority labels, highest first.
 FULL_TABLE = "full table"
@@ -79,8 +80,7 @@ def _read_csv(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
     return df
 
 
-def _label_key(label: str) -> str:
-    return nfc(label).casefold()
+_label_key = fold_key
 
 
 def label_map(path: Path = LABELS_FILE) -> dict[str, str]:
