@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from . import indices, paths
-from .provinces import provinces
+from .data import load
 
 PAPI_GROUPS = indices.tier_ladders()["papi"]  # best first, from data/reference/index_tiers.csv
 
@@ -18,7 +18,7 @@ def regional_summary(scores: pd.DataFrame, index_id: str, year: int, indicator: 
     """Mean, median, min, max and count per socio-economic region, plus a 'Cả nước / National' row."""
     d = scores[(scores.index_id == index_id) & (scores.year == year) & (scores.indicator == indicator)
                & scores.value.notna()]
-    d = d.merge(provinces()[["code", "region_6", "region_6_en"]], left_on="province_code", right_on="code")
+    d = d.merge(load("provinces")[["code", "region_6", "region_6_en"]], left_on="province_code", right_on="code")
     agg = dict(mean=("value", "mean"), median=("value", "median"), min=("value", "min"),
                max=("value", "max"), count=("value", "count"))
     reg = d.groupby(["region_6", "region_6_en"]).agg(**agg).reset_index()

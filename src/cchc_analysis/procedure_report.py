@@ -9,7 +9,6 @@ import pandas as pd
 from . import indices, plots, procedures, targets
 from .data import load
 from .params import ParameterError, as_province, as_year, safe_dir, safe_input
-from .provinces import provinces
 from .reporting import (ReportContext, esc, num_en, num_vi, parameter_error, province_names, save_table, show_fig,
                         show_md, show_table)
 
@@ -152,7 +151,7 @@ def checks(ctx: Context) -> pd.DataFrame:
 
 def history_and_neighbours(ctx: Context) -> pd.DataFrame:
     """The same KPIs for the previous year and for provinces of the same region that report any."""
-    region = provinces().set_index("code").region_6
+    region = load("provinces").set_index("code").region_6
     same = [c for c in region.index if region[c] == region.get(ctx.province)]
     f = ctx.facts
     d = f[f.index_id.isin(procedures.PROC_INDEX_IDS) & f.scope.isin(same) & f.year.isin([ctx.year - 1, ctx.year])

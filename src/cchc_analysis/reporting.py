@@ -126,7 +126,7 @@ class ReportContext:
 
 
 def province_names() -> tuple[dict[str, str], dict[str, str]]:
-    """code → Vietnamese name and code → English name."""
-    from .provinces import provinces
-    p = provinces()
+    """code → Vietnamese name and code → English name (the processed `provinces` table)."""
+    from .data import load
+    p = load("provinces")
     return dict(zip(p.code, p.name)), dict(zip(p.code, p.name_en))

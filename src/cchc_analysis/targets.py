@@ -19,11 +19,15 @@ TIER_LADDERS = indices.tier_ladders()  # data/reference/index_tiers.csv (tiers a
 
 
 def load_targets() -> pd.DataFrame:
+    """The stated targets (data/reference/targets.csv), read and checked by the one reader
+    (`sources.facts.read_targets`: each quote is found in its source)."""
+    from .sources.facts import read_targets
+
     path = paths.REFERENCE / "targets.csv"
     if not path.exists():
         return pd.DataFrame(columns=["province_code", "target_year", "index_id", "indicator", "target_as_stated",
                                      "comparator", "target_value", "target_unit", "quote", "source"])
-    return pd.read_csv(path, dtype={"province_code": str, "target_value": str})
+    return read_targets(path)
 
 
 def _tier_pos(index_id: str, tier: str) -> int | None:
