@@ -178,3 +178,58 @@ def test_one_normaliser_per_rule():
     assert pci_web._label_key is text.fold_key and facts._component_key is text.fold_key
     assert pci_excel._letter is papi._col_letter is text.column_letter
     assert data.TOLERANCE == pci_web.TOLERANCE == text.TOL_2DP and papi.EXCERPT_TOLERANCE == text.TOL_4DP
+
+
+# --------------------------------------------------------------------------- which source wins
+
+def _cand(file, value, rank=None, kind="", loc="row 2"):
+    return {"index_id": "pci", "year": 2021, "province_code": "42", "indicator": "overall", "value": value,
+            "unit": "points", "published_rank": rank, "published_tier": None, "coverage": "partial",
+            "source_file": file, "source_locator": loc, "source_url": None, "kind": kind}
+
+
+def test_selection_by_the_priority_table():
+    from cchc_analysis import select
+    table = "data/raw/pci/pci_2021_scores.csv"
+    news = "data/raw/pci/pci_news_mentions_2020_2024.csv"
+    c = pd.DataFrame([_cand(news, 64.0, 3, "news"), _cand(table, 64.87, 2), _cand(news, 64.87, None, "news rank-only")])
+    win, conf = select.select(c)
+    assert len(win) == 1 and win.iloc[0]["value"] == 64.87 and win.iloc[0]["source_file"] == table
+    assert list(conf["field"]) == ["value", "published_rank"] and set(conf["chosen"]) == {"a"}
+    assert conf.iloc[0]["reason"] == "partial table preferred over news mention"
+    # two news mentions of equal priority that disagree: no value chosen, the rank they agree on kept
+    win, conf = select.select(pd.DataFrame([_cand(news, 64.87, 5, "news", "row 4"), _cand(news, 62.87, 5, "news", "row 5")]))
+    assert pd.isna(win.iloc[0]["value"]) and win.iloc[0]["published_rank"] == 5
+    assert conf.iloc[0]["reason"] == "news mentions disagree; none chosen" and conf.iloc[0]["chosen"] == "none"
+    # values within the printed precision agree; a rank-only mention is never a score
+    assert select.select(pd.DataFrame([_cand(table, 64.87), _cand(news, 64.874, None, "news")]))[1].empty
+    assert select.select(pd.DataFrame([_cand(news, None, 4, "news rank-only")]))[0].empty
+    with pytest.raises(SourceError, match="no row gives the priority of data/raw/pci/unlisted.csv"):
+        select.select(pd.DataFrame([_cand("data/raw/pci/unlisted.csv", 1.0)]))
+
+
+def test_every_source_has_a_priority_and_the_build_keeps_its_conflicts(built):
+    from cchc_analysis import select
+    table = select.priority_table()
+    assert table["priority"].is_monotonic_increasing and set(table["emit"]) == {"yes", "no"}
+    for f in load("scores")["source_file"].unique():
+        for part in f.split("; "):
+            kinds = [k for p, k in zip(table.pattern, table.kind) if part.startswith(p)]
+            assert kinds, part
+            select.priority_of(part, kinds[0])
+    c = load("conflicts")
+    assert len(c) == 7
+    news = c[c.index_id == "pci"].iloc[0]
+    assert (news.year, news.province_code, news.value_a, news.value_b, news.chosen) == (2021, "42", 64.87, 62.87, "none")
+    assert news.reason == "news mentions disagree; none chosen"
+    assert (c.index_id == "par").sum() == 6 and (c.field == "published_rank").sum() == 1
+
+
+def test_every_reader_has_the_same_entry_point(tmp_path):
+    from cchc_analysis.sources import facts, papi, pci_excel, pci_web
+    from cchc_analysis.sources.base import Candidates
+    assert data.READERS == ("pci_excel", "pci_web", "papi", "facts")
+    c = pci_web.read(paths.RAW)
+    assert isinstance(c, Candidates) and {"profile VN", "profile EN", "news", "news rank-only"} <= set(c.scores["kind"])
+    for m in (facts, papi, pci_excel, pci_web):
+        assert m.read.__code__.co_varnames[:1] == ("raw_dir",)

@@ -9,57 +9,38 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import digest, manifest, paths, provinces, schema, text
+from . import digest, manifest, paths, provinces, schema, select, text
 from .atomic import atomic_write_bytes
 from .errors import CchcError, SourceError, ValidationError
-from .sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
+from .sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, conform
 
 TABLES = ["scores", "facts", "conflicts", "indicators", "provinces", "merger_2025", "ranked", "changes"]
 STAMP = ".build.json"
 
-# Which source wins when two give a value for the same (index, year, province, indicator):
-# the first pattern a source file matches; lower is better. The loser goes to `conflicts`
-# when it differs beyond the published precision (2 decimals).
-SOURCE_PRIORITY = [
-    "data/raw/pci/vcci_excel/",
-    "data/raw/papi/official_excel/",
-    "data/raw/pci/pci_2020_scores.csv",
-    "data/raw/papi/papi_2020_2024_dimensions.csv",
-    "data/raw/pci/pci_2021_subindices.csv",
-    "data/raw/pci/pci_2021_scores.csv",
-    "data/raw/pci/pci_2022_scores.csv",
-    "data/raw/papi/papi_2023_report_table3_6_excerpt.csv",
-    "data/raw/par_sipas/",
-    "data/raw/pci/pci_province_profiles_2020_2024.csv",
-    "data/raw/pci/pci_news_mentions_2020_2024.csv",
-]
 TOLERANCE = text.TOL_2DP
 
 
-def _priority(source_file: str) -> int:
-    for i, p in enumerate(SOURCE_PRIORITY):
-        if source_file.startswith(p):
-            return i
-    return len(SOURCE_PRIORITY)
+def source_priority() -> pd.DataFrame:
+    """Which source wins: data/reference/source_priority.csv (pattern, kind, priority, label, emit, why)."""
+    return select.priority_table()
 
 
 # --------------------------------------------------------------------------- readers
 
+READERS = ("pci_excel", "pci_web", "papi", "facts")  # each offers read(raw_dir) -> Candidates
+
+
 def read_sources(raw_dir: Path) -> dict[str, list[pd.DataFrame]]:
-    """Run every reader over raw_dir; returns lists of score, fact and conflict frames."""
+    """Run every reader over raw_dir; returns lists of candidate score, fact and conflict frames."""
     from .sources import facts, papi, pci_excel, pci_web
 
+    modules = {"pci_excel": pci_excel, "pci_web": pci_web, "papi": papi, "facts": facts}
     out: dict[str, list[pd.DataFrame]] = {"scores": [], "facts": [], "conflicts": []}
-    out["scores"].append(pci_excel.read_all(raw_dir))
-    web = pci_web.read_all(raw_dir)
-    p_scores, p_conflicts = papi.read_all(raw_dir / "papi")
-    out["scores"].append(p_scores)
-    out["conflicts"].append(p_conflicts)
-    f = facts.read_all(raw_dir)
-    for part in (web, f):
-        for key in ("scores", "facts", "conflicts"):
-            if key in part and part[key] is not None:
-                out[key].append(part[key])
+    for name in READERS:
+        c = modules[name].read(raw_dir)
+        out["scores"].append(c.scores)
+        out["facts"].append(c.facts)
+        out["conflicts"].append(c.conflicts)
     return out
 
 
@@ -77,34 +58,9 @@ def as_raw_paths(df: pd.DataFrame, raw_dir: Path) -> pd.DataFrame:
 
 
 def combine_scores(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stack score frames and keep one row per key by SOURCE_PRIORITY; differing losers become conflicts."""
-    df = pd.concat([conform(f, SCORE_COLUMNS) for f in frames if len(f)], ignore_index=True)
-    df["_prio"] = df["source_file"].map(_priority)
-    df = df.sort_values(["index_id", "year", "province_code", "indicator", "_prio", "source_file", "source_locator"],
-                        kind="stable").reset_index(drop=True)
-    key = ["index_id", "year", "province_code", "indicator"]
-    first = ~df.duplicated(key, keep="first")
-    winners = df[first]
-    losers = df[~first]
-    conflicts = []
-    if len(losers):
-        w = winners.set_index(key)
-        for row in losers.itertuples(index=False):
-            k = (row.index_id, row.year, row.province_code, row.indicator)
-            win = w.loc[k]
-            for field, tol in (("value", TOLERANCE), ("published_rank", 0)):
-                a, b = win[field], getattr(row, field)
-                if pd.notna(a) and pd.notna(b) and abs(float(a) - float(b)) > tol:
-                    conflicts.append({
-                        "index_id": row.index_id, "year": row.year, "province_code": row.province_code,
-                        "indicator": row.indicator, "field": field, "value_a": float(a),
-                        "source_a": f"{win['source_file']} {win['source_locator']}", "value_b": float(b),
-                        "source_b": f"{row.source_file} {row.source_locator}", "chosen": "a",
-                        "reason": "source priority: official workbook > full table > partial table > "
-                                  "province profile > news (data.SOURCE_PRIORITY)",
-                    })
-    scores = winners.drop(columns="_prio").reset_index(drop=True)
-    return scores, conform(pd.DataFrame(conflicts), CONFLICT_COLUMNS)
+    """The one selection step: stack every reader's candidate rows and keep one row per key by
+    data/reference/source_priority.csv; every differing loser becomes a conflict (`select.select`)."""
+    return select.select(pd.concat([f for f in frames if len(f)], ignore_index=True))
 
 
 def read_indicators() -> pd.DataFrame:

@@ -6,8 +6,14 @@ Readers return one of three long frames:
 * scores  – one row per (index_id, year, province_code, indicator) value
 * facts   – reported statistics that are not full tables
 * conflicts – two sources disagreeing on one thing (both kept)
+
+Every reader module offers ``read(raw_dir: Path) -> Candidates``: the score candidates carry their
+provenance (source_file, and ``kind`` where one file holds several kinds of source); the build's one
+selection step (`select.select`, priorities in data/reference/source_priority.csv) picks the winners.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -21,3 +27,15 @@ CONFLICT_COLUMNS = schema.columns("conflicts")
 def conform(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """Return df with exactly `columns`, in order, cast to their dtypes (missing ones as NA)."""
     return schema.conform_columns(df, columns)
+
+
+def _empty(name: str) -> pd.DataFrame:
+    return schema.conform(name, pd.DataFrame())
+
+
+@dataclass
+class Candidates:
+    """What a reader returns: candidate score rows, facts, and conflicts the reader itself found."""
+    scores: pd.DataFrame = field(default_factory=lambda: _empty("scores"))
+    facts: pd.DataFrame = field(default_factory=lambda: _empty("facts"))
+    conflicts: pd.DataFrame = field(default_factory=lambda: _empty("conflicts"))

@@ -40,7 +40,7 @@ from .. import paths, vn
 from ..errors import ParseError, SourceError, UnknownProvinceError
 from ..provinces import name_key, to_code, to_unit_code
 from ..text import fold_key, nfc, nfc_exact
-from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
+from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, Candidates, conform
 from .rawfile import read_csv_text
 
 PAR_SIPAS_FILE = "par_sipas/par_sipas_facts.csv"
@@ -886,3 +886,9 @@ def read_all(raw_dir: Path | str | None = None) -> dict[str, pd.DataFrame]:
                                                     ignore_index=True))
     facts = _finish_facts(pd.concat([ps_facts, tthc, art], ignore_index=True))
     return dict(facts=facts, scores=scores, conflicts=conflicts)
+
+
+def read(raw_dir: Path) -> Candidates:
+    """The build's reader: PAR/SIPAS candidate score rows, every fact, and the facts' own conflicts."""
+    d = read_all(raw_dir)
+    return Candidates(scores=d["scores"], facts=d["facts"], conflicts=d["conflicts"])

@@ -35,7 +35,7 @@ from .. import paths, vn
 from ..errors import ParseError, SourceError, UnknownProvinceError
 from ..provinces import name_key, to_code
 from ..text import TOL_4DP, TOL_EXACT, column_letter, nfc
-from .base import CONFLICT_COLUMNS, SCORE_COLUMNS, conform
+from .base import CONFLICT_COLUMNS, SCORE_COLUMNS, Candidates, conform
 from .rawfile import Unreadable, open_zip, read_csv_text, unreadable_cells, year_in_name
 
 INDEX_ID = "papi"
@@ -738,3 +738,9 @@ def read_all(raw_dir: Path | str = PAPI_DIR) -> tuple[pd.DataFrame, pd.DataFrame
     conflicts = conform(conflicts, CONFLICT_COLUMNS)
     conflicts = conflicts.sort_values(["year", "province_code", "indicator", "source_b"], kind="stable")
     return scores, conflicts.reset_index(drop=True)
+
+
+def read(raw_dir: Path) -> Candidates:
+    """The build's reader: PAPI candidate score rows under raw_dir/papi and the reader's own checks."""
+    scores, conflicts = read_all(Path(raw_dir) / "papi")
+    return Candidates(scores=scores, conflicts=conflicts)

@@ -30,7 +30,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 from cchc_analysis.errors import CchcError, SourceError
 from cchc_analysis.paths import raw_relpath
 from cchc_analysis.provinces import to_code
-from cchc_analysis.sources.base import SCORE_COLUMNS, conform
+from cchc_analysis.sources.base import SCORE_COLUMNS, Candidates, conform
 from cchc_analysis.sources.rawfile import Unreadable, open_zip, unreadable_cells
 from cchc_analysis.text import column_letter, plain_key
 
@@ -496,3 +496,8 @@ def _load_sheet(path: Path, book: CalamineWorkbook, wanted: str) -> tuple[str, R
             rows[r].extend([None] * (c + 1 - len(rows[r])))
             rows[r][c] = mark
     return name, rows, merged
+
+
+def read(raw_dir: Path) -> Candidates:
+    """The build's reader: candidate score rows of the VCCI workbooks under raw_dir."""
+    return Candidates(scores=read_all(raw_dir))
