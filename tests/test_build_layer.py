@@ -233,3 +233,19 @@ def test_every_reader_has_the_same_entry_point(tmp_path):
     assert isinstance(c, Candidates) and {"profile VN", "profile EN", "news", "news rank-only"} <= set(c.scores["kind"])
     for m in (facts, papi, pci_excel, pci_web):
         assert m.read.__code__.co_varnames[:1] == ("raw_dir",)
+
+
+def test_papi_excerpt_loses_to_the_csv_in_the_one_selection_step():
+    from cchc_analysis import select
+    from cchc_analysis.sources import papi
+    c = papi.read(paths.RAW).scores
+    d6 = c[(c.year == 2023) & (c.indicator == "d6_public_service_delivery") & (c.province_code == "01")]
+    assert sorted(f.rsplit("/", 1)[1] for f in d6.source_file) == [papi.CSV_2020_2024, papi.EXCERPT_2023_FILE]
+    csv_row, excerpt_row = (d6[d6.source_file.str.endswith(f)].iloc[[0]] for f in (papi.CSV_2020_2024,
+                                                                               papi.EXCERPT_2023_FILE))
+    win, conf = select.select(pd.concat([excerpt_row, csv_row]))
+    assert win.iloc[0]["source_file"].endswith(papi.CSV_2020_2024) and conf.empty
+    bumped = csv_row.assign(value=csv_row["value"] + 0.0001)          # beyond the excerpt's 4 decimals
+    conf = select.select(pd.concat([excerpt_row, bumped]))[1]
+    assert conf["reason"].tolist() == ["full table preferred over report excerpt"]
+    assert select.select(pd.concat([excerpt_row, csv_row.assign(value=csv_row["value"] + 0.00004)]))[1].empty

@@ -6,7 +6,7 @@ several kinds of source, ``kind``). Their priority comes from one committed tabl
 wins). For each (index_id, year, province_code, indicator):
 
 * the rows of the best priority are the winner; when several of them disagree on a value (beyond
-  the printed precision, 2 decimals) or a rank, that field is left missing and each disagreement
+  the printed precision of the coarser of the two: column ``decimals``) or a rank, that field is left missing and each disagreement
   is a conflict with ``chosen = "none"``;
 * every lower-priority row that differs from a winning row is a conflict with ``chosen = "a"``;
 * a winner whose kind is not emitted (``emit = no``: e.g. rank-only news mentions, kept only to be
@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import paths, schema
 from .errors import SourceError
-from .text import TOL_2DP
+from .text import TOL_2DP, printed_tolerance
 
 KEY = ["index_id", "year", "province_code", "indicator"]
 PRIORITY_FILE = paths.REFERENCE / "source_priority.csv"
@@ -28,23 +28,26 @@ PRIORITY_FILE = paths.REFERENCE / "source_priority.csv"
 
 @functools.cache
 def priority_table() -> pd.DataFrame:
-    """data/reference/source_priority.csv: pattern (a path prefix), kind, priority (int), label, emit, why."""
+    """data/reference/source_priority.csv: pattern (a path prefix), kind, priority (int), label, emit,
+    decimals (printed precision: an integer or 'full'), why."""
     df = pd.read_csv(PRIORITY_FILE, dtype=str, keep_default_na=False)
     for n, r in enumerate(df.itertuples(), start=2):
-        if not r.priority.isdigit() or r.emit not in ("yes", "no") or not r.pattern.startswith("data/"):
-            raise SourceError(paths.raw_relpath(PRIORITY_FILE), "needs a data/ path pattern, an integer priority "
-                                                                "and emit yes|no", row=n)
-    return df.assign(priority=df["priority"].astype(int))
+        if not r.priority.isdigit() or r.emit not in ("yes", "no") or not r.pattern.startswith("data/") \
+                or not (r.decimals == "full" or r.decimals.isdigit()):
+            raise SourceError(paths.raw_relpath(PRIORITY_FILE), "needs a data/ path pattern, an integer priority, "
+                                                                "emit yes|no and decimals (an integer or full)", row=n)
+    tol = [printed_tolerance(None if d == "full" else int(d)) for d in df["decimals"]]
+    return df.assign(priority=df["priority"].astype(int), tolerance=tol)
 
 
-def priority_of(source_file: str, kind: str = "") -> tuple[int, str, bool]:
-    """(priority, label, emit) of a source: the first row whose pattern starts its path and whose kind
+def priority_of(source_file: str, kind: str = "") -> tuple[int, str, bool, float]:
+    """(priority, label, emit, tolerance) of a source: the first row whose pattern starts its path and whose kind
     (blank = any) matches. A source without a row is an error: add it to source_priority.csv."""
     kind = "" if kind is None or kind != kind else kind
     for r in priority_table().itertuples():  # a raw folder other than data/raw (a copy) matches by its tail
         if (source_file.startswith(r.pattern) or "/" + r.pattern.removeprefix("data/raw/") in source_file) \
                 and r.kind in ("", kind):
-            return r.priority, r.label, r.emit == "yes"
+            return r.priority, r.label, r.emit == "yes", r.tolerance
     raise SourceError(paths.raw_relpath(PRIORITY_FILE), f"no row gives the priority of {source_file}"
                                                         + (f" (kind {kind!r})" if kind else ""))
 
@@ -57,15 +60,17 @@ def select(candidates: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     looked = {k: priority_of(*k) for k in set(zip(candidates["source_file"], kinds.fillna("")))}
     prio = [looked[k] for k in zip(candidates["source_file"], kinds.fillna(""))]
     ranked = candidates.assign(_prio=[p[0] for p in prio], _label=[p[1] for p in prio],
-                               _emit=[p[2] for p in prio])
+                               _emit=[p[2] for p in prio], _tol=[p[3] for p in prio])
     winners, conflicts = resolve(ranked)
     winners = winners[winners["_emit"].astype(bool)]
     return schema.conform("scores", winners), conflicts
 
 
-def resolve_ranked(frames: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def resolve_ranked(frames: list[tuple[str, pd.DataFrame]], tolerance: float = TOL_2DP) -> tuple[pd.DataFrame,
+                                                                                                pd.DataFrame]:
     """`resolve` over frames given in priority order with their labels (for readers' own checks)."""
-    parts = [df.assign(_prio=p, _label=label, _emit=True) for p, (label, df) in enumerate(frames) if len(df)]
+    parts = [df.assign(_prio=p, _label=label, _emit=True, _tol=tolerance) for p, (label, df) in enumerate(frames)
+             if len(df)]
     if not parts:
         return pd.DataFrame(columns=list(schema.columns("scores")) + ["_label"]), schema.conform("conflicts",
                                                                                                   pd.DataFrame())
@@ -73,8 +78,8 @@ def resolve_ranked(frames: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFrame
 
 
 def resolve(ranked: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per key from rows carrying _prio (lower wins) and _label; see the module docstring.
-    The winners keep the helper columns (_prio, _label, _emit)."""
+    """One row per key from rows carrying _prio (lower wins), _label and _tol; see the module docstring.
+    The winners keep the helper columns (_prio, _label, _emit, _tol)."""
     stacked = ranked.sort_values(KEY + ["_prio", "source_file", "source_locator"], kind="stable")
     several = stacked.duplicated(KEY, keep=False)
     winners, conflicts = [], []
@@ -106,7 +111,7 @@ def _src(row) -> str:
 def _conflicts_between(a: dict, b: dict, chosen: str, reason: str) -> list[dict]:
     """Conflict rows for value and rank differences between two rows of one key."""
     out = []
-    for field, tol in (("value", TOL_2DP), ("published_rank", 0)):
+    for field, tol in (("value", max(a["_tol"], b["_tol"])), ("published_rank", 0)):
         if _differs(a[field], b[field], tol):
             out.append({"index_id": a["index_id"], "year": a["year"], "province_code": a["province_code"],
                         "indicator": a["indicator"], "field": field, "value_a": float(a[field]), "source_a": _src(a),
@@ -120,8 +125,9 @@ def _agreed(top: list[dict], conflicts: list[dict]) -> dict:
     reason = f"{first['_label']}s disagree; none chosen"
     for other in top[1:]:
         conflicts.extend(_conflicts_between(top[0], other, "none", reason))
-    for field, tol in (("value", TOL_2DP), ("published_rank", 0)):
-        if any(_differs(first[field], o[field], tol) for o in top[1:]):
+    for field in ("value", "published_rank"):
+        if any(_differs(first[field], o[field], max(first["_tol"], o["_tol"]) if field == "value" else 0)
+               for o in top[1:]):
             first[field] = float("nan") if field == "value" else pd.NA
         elif pd.isna(first[field]):
             first[field] = next((o[field] for o in top[1:] if not pd.isna(o[field])), first[field])

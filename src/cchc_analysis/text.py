@@ -20,6 +20,14 @@ TOL_4DP = 0.00005 + 1e-12
 TOL_EXACT = 1e-9  # the same number stored twice (cross-checks of one publisher's files)
 
 
+def printed_tolerance(decimals: int | None) -> float:
+    """Tolerance of a value printed to `decimals` decimals (None = full precision)."""
+    known = {None: TOL_EXACT, 2: TOL_2DP, 4: TOL_4DP}
+    if decimals not in known:
+        raise ValueError(f"no tolerance for values printed to {decimals!r} decimals; known: {list(known)}")
+    return known[decimals]
+
+
 def nfc_exact(text) -> str:
     """Unicode NFC form of str(text), nothing else changed."""
     return unicodedata.normalize("NFC", str(text))

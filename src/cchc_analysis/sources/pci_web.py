@@ -321,7 +321,8 @@ def _resolve(ranked: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.D
     """One score row per key from frames in priority order (first wins), plus conflicts, by the one
     selection rule (`select.resolve`). The scores carry `tier_label` naming the winning source kind."""
     scores, conflicts = select.resolve_ranked(ranked)
-    scores = scores.rename(columns={"_label": "tier_label"}).drop(columns=["_prio", "_emit"], errors="ignore")
+    scores = scores.rename(columns={"_label": "tier_label"})
+    scores = scores.drop(columns=["_prio", "_emit", "_tol"], errors="ignore")
     return scores, conflicts
 
 
