@@ -82,7 +82,8 @@ def coverage_note(ctx: Context) -> pd.DataFrame:
         n_rank = int(d["rank"].notna().sum())
         full = ctx.is_full(idx)
         present = set(d.province_code)
-        expected = set(load("provinces").code[load("provinces").valid_to == ""]) if ctx.year >= 2008 else set(load("provinces").code)
+        units = load("provinces")
+        expected = set(units.code[units.valid_to == ""]) if ctx.year >= 2008 else set(units.code)
         missing = sorted(expected - present) if full else []
         rows.append({"index": idx.upper(), "provinces_with_score": n_val, "provinces_with_rank": n_rank,
                      "coverage": "đầy đủ / full" if full else ("một phần / partial" if len(d) else "không có / none"),

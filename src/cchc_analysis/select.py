@@ -6,8 +6,8 @@ several kinds of source, ``kind``). Their priority comes from one committed tabl
 wins). For each (index_id, year, province_code, indicator):
 
 * the rows of the best priority are the winner; when several of them disagree on a value (beyond
-  the printed precision of the coarser of the two: column ``decimals``) or a rank, that field is left missing and each disagreement
-  is a conflict with ``chosen = "none"``;
+  the printed precision of the coarser of the two: column ``decimals``) or a rank, that field is
+  left missing and each disagreement is a conflict with ``chosen = "none"``;
 * every lower-priority row that differs from a winning row is a conflict with ``chosen = "a"``;
 * a winner whose kind is not emitted (``emit = no``: e.g. rank-only news mentions, kept only to be
   checked) and a row left with no value, rank or tier are dropped.

@@ -69,7 +69,8 @@ def read_csv_text(path: Path | str) -> pd.DataFrame:
             raise SourceError(file, f"expected {len(header)} fields as in the header, found {len(rec)} "
                                     "(a truncated row, a note line, or an unquoted comma)", row=n,
                               column=header[min(len(rec), len(header) - 1)])
-    return pd.DataFrame([[nfc_exact(v) for v in rec] for rec in records[1:]], columns=[nfc_exact(h) for h in header], dtype=str)
+    return pd.DataFrame([[nfc_exact(v) for v in rec] for rec in records[1:]], columns=[nfc_exact(h) for h in header],
+                        dtype=str)
 
 
 def open_zip(path: Path | str) -> zipfile.ZipFile:
