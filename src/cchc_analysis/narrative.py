@@ -129,13 +129,11 @@ class BriefData:
     @classmethod
     def load(cls) -> BriefData:
         """From data/processed (and the committed targets and metric labels)."""
-        from . import ranking, targets
+        from . import targets
         from .data import load
         from .reporting import province_names
 
-        indicators = load("indicators")
-        changed = ranking.changes(ranking.rank_scores(load("scores")), indicators)
-        return cls(changed, load("facts"), indicators, targets.load_targets(), *province_names(),
+        return cls(load("changes"), load("facts"), load("indicators"), targets.load_targets(), *province_names(),
                    labels=metric_labels())
 
 
@@ -716,7 +714,7 @@ def show_brief(b: Brief) -> None:
 
 def report_brief(ctx, kind: str = "ranking") -> Brief:
     """The brief of a report context (ranking or procedure): shown first, saved as brief.csv."""
-    from . import ranking, targets
+    from . import targets
     from .data import load
     from .reporting import save_table
 
@@ -725,7 +723,7 @@ def report_brief(ctx, kind: str = "ranking") -> Brief:
     if indicators is None:
         indicators = load("indicators")
     if changed is None:
-        changed = ranking.changes(ctx.ranked, indicators)
+        changed = load("changes")
     facts = getattr(ctx, "facts", None)
     data = BriefData(changed, load("facts") if facts is None else facts, indicators, targets.load_targets(),
                      ctx.names, ctx.names_en, labels=metric_labels())

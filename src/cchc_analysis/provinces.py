@@ -17,26 +17,15 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-import unicodedata
 
 import pandas as pd
 
 from . import paths
 from .errors import UnknownProvinceError
+from .text import nfc, strip_diacritics  # noqa: F401 – also offered here (provinces.nfc)
 
 _PREFIXES = ("thanh pho truc thuoc trung uong ", "thanh pho ", "tinh ", "tp. ", "tp.", "tp ", "t.p. ", "t.p ")
 _SUFFIXES = (" province", " city", " (cu)", "(cu)")
-
-
-def nfc(text: str) -> str:
-    """Unicode NFC form with runs of white space folded to one space and trimmed."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(text))).strip()
-
-
-def strip_diacritics(text: str) -> str:
-    """'Đắk Nông' -> 'Dak Nong' (đ/Đ → d/D; every combining mark removed)."""
-    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
 
 
 def name_key(name: str) -> str:

@@ -20,9 +20,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import indices
 from .errors import CchcError
 
-PRECISION: dict[str, int | None] = {"pci": None, "papi": None, "par": 2, "sipas": 2}
+PRECISION: dict[str, int | None] = indices.rank_precision()  # data/reference/indices.csv
 GROUP = ["index_id", "year", "indicator"]
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pandas as pd
 
 from . import compare, plots, ranking
+from .indices import ids as index_ids
 from .data import load
 from .errors import CchcError
 from .params import as_indices, as_int, as_province, as_year, check_injected, safe_dir
-from .provinces import provinces, units_in
+from .provinces import units_in
 from .reporting import (INDEX_NAMES, ReportContext, esc, install_error_display, num_en, num_vi, ordinal_en,
                         parameter_error, province_names, save_table, show_fig, show_md, show_table)
 
@@ -67,12 +68,11 @@ def _setup(year, province, indices, window, output_dir) -> Context:
     year = as_year(year, sorted(int(y) for y in scores["year"].unique()))
     province = as_province(province, allow_none=True)
     window = as_int("window", window, 1, 20)
-    have = sorted(scores[scores.year == year].index_id.unique(), key=["pci", "papi", "par", "sipas"].index)
+    have = sorted(scores[scores.year == year].index_id.unique(), key=index_ids().index)
     indices = as_indices(indices, have)
     out = safe_dir(output_dir, Path("reports") / str(year) / "ranking_trends")
     indicators = load("indicators")
-    ranked = ranking.rank_scores(scores)
-    changed = ranking.changes(ranked, indicators)
+    ranked, changed = load("ranked"), load("changes")  # derived once by the build
     return Context(year, province, out, scores, ranked, *province_names(), indices=indices, window=window,
                    changed=changed, indicators=indicators)
 
@@ -87,13 +87,14 @@ def _label(ctx: Context, code: str) -> str:
 def coverage_note(ctx: Context) -> pd.DataFrame:
     """Which indices have data this year, for how many provinces, full or partial — said plainly."""
     rows = []
-    for idx in ["pci", "papi", "par", "sipas"]:
+    for idx in index_ids():
         d = ctx.year_rows(idx)
         n_val = int(d.value.notna().sum())
         n_rank = int(d["rank"].notna().sum())
         full = ctx.is_full(idx)
         present = set(d.province_code)
-        expected = set(provinces().code[provinces().valid_to == ""]) if ctx.year >= 2008 else set(provinces().code)
+        units = load("provinces")
+        expected = set(units.code[units.valid_to == ""]) if ctx.year >= 2008 else set(units.code)
         missing = sorted(expected - present) if full else []
         rows.append({"index": idx.upper(), "provinces_with_score": n_val, "provinces_with_rank": n_rank,
                      "coverage": "đầy đủ / full" if full else ("một phần / partial" if len(d) else "không có / none"),
@@ -234,7 +235,7 @@ def bump(ctx: Context, index_id: str) -> pd.DataFrame:
         show_md(f"*{index_id.upper()}: cần ít nhất hai năm đầy đủ trong cửa sổ {years[0]}–{years[-1]} để vẽ biểu đồ thứ hạng / "
                 f"at least two full years are needed in {years[0]}–{years[-1]} for a rank chart.*")
         return d
-    region = provinces().set_index("code").region_6
+    region = load("provinces").set_index("code").region_6
     peers = [c for c in region.index if region[c] == region.get(ctx.province) and c != ctx.province]
     peers = [p for p in peers if p in set(d.province_code)]
     if ctx.province is None:
@@ -356,7 +357,7 @@ def regions(ctx: Context, index_id: str) -> pd.DataFrame:
     if tab.empty or tab["count"].sum() == 0:
         show_md(f"*{index_id.upper()} {ctx.year}: không có điểm / no scores.*")
         return tab
-    region = provinces().set_index("code").region_6.get(ctx.province)
+    region = load("provinces").set_index("code").region_6.get(ctx.province)
     reg = tab[tab.region_6 != "Cả nước"]
     if not ctx.is_full(index_id):
         show_md(f"*{index_id.upper()} {ctx.year}: dữ liệu một phần — trung bình vùng chỉ tính trên các tỉnh có số liệu / "

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+from . import digest, paths
 from .atomic import atomic_write_text
 from .params import ParameterError, check_names
 
@@ -61,14 +61,22 @@ def years_for(notebook: str) -> list[int]:
     return available_years()
 
 
+REPORT_MODULES = ["report", "ranking_report", "procedure_report", "reporting", "plots"]
+
+
+def report_code_files() -> list[Path]:
+    """The report and plot modules a report runs, and templates: what they import, except the data
+    build (the processed data stamp stands for it)."""
+    files = digest.module_closure(REPORT_MODULES, stop=frozenset({"data"}))
+    templates = digest.PACKAGE / "templates"
+    return files + (sorted(p for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else [])
+
+
 def code_digest() -> str:
-    """Hash of the library code and the processed data stamp (what a report depends on)."""
-    h = hashlib.sha256()
-    for p in sorted((paths.ROOT / "src" / "cchc_analysis").rglob("*.py")):
-        h.update(p.read_bytes())
+    """Hash of the report/plot code, templates and the processed data's build key (what a report depends on)."""
     stamp = paths.PROCESSED / ".build.json"
-    h.update(stamp.read_bytes() if stamp.exists() else b"no data")
-    return h.hexdigest()
+    data_key = json.loads(stamp.read_text()).get("inputs", "") if stamp.exists() else "no data"
+    return digest.files_digest(report_code_files(), hashlib.sha256(str(data_key).encode()))
 
 
 def job_digest(job: Job, base: str) -> str:

@@ -9,15 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import indices
 from .atomic import atomic_path
 from .vn import format_number
 
-INDEX_NAMES = {
-    "pci": ("PCI – Năng lực cạnh tranh cấp tỉnh", "PCI – Provincial Competitiveness Index"),
-    "papi": ("PAPI – Hiệu quả quản trị và hành chính công", "PAPI – Governance and Public Administration Performance"),
-    "par": ("PAR Index – Chỉ số cải cách hành chính", "PAR Index – Public Administration Reform Index"),
-    "sipas": ("SIPAS – Chỉ số hài lòng", "SIPAS – Satisfaction with Public Administrative Services"),
-}
+INDEX_NAMES = indices.names()  # index_id → (vi, en), from data/reference/indices.csv
 
 
 HEADERS = {  # bilingual column headers for displayed tables (CSV files keep the plain ids)
@@ -216,7 +212,7 @@ class ReportContext:
 
 
 def province_names() -> tuple[dict[str, str], dict[str, str]]:
-    """code → Vietnamese name and code → English name."""
-    from .provinces import provinces
-    p = provinces()
+    """code → Vietnamese name and code → English name (the processed `provinces` table)."""
+    from .data import load
+    p = load("provinces")
     return dict(zip(p.code, p.name)), dict(zip(p.code, p.name_en))

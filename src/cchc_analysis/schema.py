@@ -4,10 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
+from . import indices
 from .errors import ValidationError
 
-INDEX_IDS = ["pci", "papi", "par", "sipas"]
-FACT_INDEX_IDS = INDEX_IDS + ["tthc", "index766", "other"]
+INDEX_IDS = indices.ids()                 # data/reference/indices.csv
+FACT_INDEX_IDS = indices.ids(kind=None)   # the indices and the fact families (tthc, index766, other)
 CODE = r"^\d{2}$"
 RAW_PATH = r"^data/(raw|reference)/"
 
@@ -18,7 +19,7 @@ def _c(dtype, description, *checks, nullable=False, unique=False):
 
 SCORES = pa.DataFrameSchema(
     {
-        "index_id": _c("string", "Index: pci | papi | par | sipas", pa.Check.isin(INDEX_IDS)),
+        "index_id": _c("string", "Index: " + " | ".join(INDEX_IDS), pa.Check.isin(INDEX_IDS)),
         "year": _c("int64", "Year the index measures (PAR/SIPAS: assessment year)", pa.Check.in_range(2005, 2030)),
         "province_code": _c("string", "Official province code, 2-character string (pre-2025 codes; '28' = Hà Tây)",
                             pa.Check.str_matches(CODE)),
@@ -44,7 +45,7 @@ SCORES = pa.DataFrameSchema(
 
 FACTS = pa.DataFrameSchema(
     {
-        "index_id": _c("string", "pci | papi | par | sipas | tthc | index766 | other", pa.Check.isin(FACT_INDEX_IDS)),
+        "index_id": _c("string", " | ".join(FACT_INDEX_IDS), pa.Check.isin(FACT_INDEX_IDS)),
         "scope": _c("string", "Province code, 'national', or a region name", nullable=False),
         "scope_as_written": _c("string", "The unit as the source names it", nullable=True),
         "year": _c("Int64", "Year the statistic refers to (NA when undated)", pa.Check.in_range(2005, 2030), nullable=True),
@@ -142,10 +143,55 @@ MERGER_2025 = pa.DataFrameSchema(
     description="The 63 → 34 map of the 2025 merger.",
 )
 
+_RANK_COLUMNS = {
+    "computed_rank": _c("Int64", "Competition rank computed from the values (full years only; ties at the "
+                        "publisher's precision)", pa.Check.ge(1), nullable=True),
+    "n_ranked": _c("Int64", "Provinces with a value in that (index, year, indicator)", nullable=True),
+    "rank": _c("Int64", "Published rank where there is one, else the computed one", pa.Check.ge(1), nullable=True),
+    "rank_source": _c("string", "published | computed | none", pa.Check.isin(["published", "computed", "none"])),
+}
+RANKED = pa.DataFrameSchema(
+    {**SCORES.columns, **_RANK_COLUMNS},
+    unique=["index_id", "year", "province_code", "indicator"], strict=True, ordered=True, name="ranked",
+    description="`scores` with computed ranks beside the published ones (derived by the build: "
+                "`ranking.rank_scores`); a published rank is never overwritten.",
+)
+CHANGES = pa.DataFrameSchema(
+    {**SCORES.columns, **_RANK_COLUMNS,
+     "prev_year": _c("Int64", "Previous measured year of that index and indicator", nullable=True),
+     "prev_value": _c("float64", "Value in prev_year", nullable=True),
+     "prev_rank": _c("Int64", "Rank in prev_year", nullable=True),
+     "comparable": _c("bool", "False across a methodology break or without an earlier year"),
+     "note": _c("string", "Why a change is not given ('not comparable: …', 'no earlier year')", nullable=True),
+     "score_change": _c("float64", "value − prev_value (NA when not comparable)", nullable=True),
+     "rank_change": _c("Int64", "prev_rank − rank, positive = rose (NA when not comparable)", nullable=True)},
+    unique=["index_id", "year", "province_code", "indicator"], strict=True, ordered=True, name="changes",
+    description="Every `ranked` row with its change against the previous measured year (derived by the build: "
+                "`ranking.changes`); NA across a methodology break.",
+)
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "scores": SCORES, "facts": FACTS, "conflicts": CONFLICTS, "indicators": INDICATORS,
-    "provinces": PROVINCES, "merger_2025": MERGER_2025,
+    "provinces": PROVINCES, "merger_2025": MERGER_2025, "ranked": RANKED, "changes": CHANGES,
 }
+
+
+def columns(name: str) -> dict[str, str]:
+    """column → dtype of a processed table, in order, as its schema defines them."""
+    return {col: str(c.dtype) for col, c in SCHEMAS[name].columns.items()}
+
+
+def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """df with exactly the schema's columns, in order, cast to their dtypes (missing ones as NA)."""
+    return conform_columns(df, columns(name))
+
+
+def conform_columns(df: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
+    """df with exactly `cols` (column → dtype), in order, cast to their dtypes (missing ones as NA)."""
+    out = pd.DataFrame(index=df.index)
+    for col, dtype in cols.items():
+        out[col] = (df[col] if col in df.columns else pd.Series(None, index=df.index, dtype=object)).astype(dtype)
+    return out.reset_index(drop=True)
 
 
 def validate(name: str, df: pd.DataFrame) -> pd.DataFrame:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -39,8 +38,9 @@ import pandas as pd
 
 from .. import paths, vn
 from ..errors import ParseError, SourceError, UnknownProvinceError
-from ..provinces import name_key, nfc, to_code, to_unit_code
-from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
+from ..provinces import name_key, to_code, to_unit_code
+from ..text import fold_key, nfc, nfc_exact
+from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, Candidates, conform
 from .rawfile import read_csv_text
 
 PAR_SIPAS_FILE = "par_sipas/par_sipas_facts.csv"
@@ -93,8 +93,7 @@ def _components() -> dict[str, dict]:
     return out
 
 
-def _component_key(text: str) -> str:
-    return " ".join(nfc(text).split()).casefold()
+_component_key = fold_key
 
 
 def component_id(text: str, *, file: str = "", row: int | None = None) -> dict:
@@ -473,11 +472,11 @@ def read_national_par_sipas(sources_md: Path | str | None = None,
 
 def _nfc_lines(path: Path) -> list[str]:
     """The lines of a text file, NFC-normalised."""
-    return unicodedata.normalize("NFC", Path(path).read_text(encoding="utf-8")).splitlines()
+    return nfc_exact(Path(path).read_text(encoding="utf-8")).splitlines()
 
 
 def _line_of(quote: str, lines: list[str], file: str, row: int) -> int:
-    q = unicodedata.normalize("NFC", quote)
+    q = nfc_exact(quote)
     for n, line in enumerate(lines, start=1):
         if q in line:
             return n
@@ -891,3 +890,9 @@ def read_all(raw_dir: Path | str | None = None) -> dict[str, pd.DataFrame]:
                                                     ignore_index=True))
     facts = _finish_facts(pd.concat([ps_facts, tthc, art], ignore_index=True))
     return dict(facts=facts, scores=scores, conflicts=conflicts)
+
+
+def read(raw_dir: Path) -> Candidates:
+    """The build's reader: PAR/SIPAS candidate score rows, every fact, and the facts' own conflicts."""
+    d = read_all(raw_dir)
+    return Candidates(scores=d["scores"], facts=d["facts"], conflicts=d["conflicts"])

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +30,9 @@ from python_calamine import CalamineError, CalamineWorkbook
 from cchc_analysis.errors import CchcError, SourceError
 from cchc_analysis.paths import raw_relpath
 from cchc_analysis.provinces import to_code
-from cchc_analysis.sources.base import SCORE_COLUMNS, conform
+from cchc_analysis.sources.base import SCORE_COLUMNS, Candidates, conform
 from cchc_analysis.sources.rawfile import Unreadable, open_zip, unreadable_cells
+from cchc_analysis.text import column_letter, plain_key
 
 SOURCE_URL = "https://pcivietnam.vn"
 WORKBOOK_DIR = Path("pci") / "vcci_excel"
@@ -440,19 +440,8 @@ def _cell(rows: Rows, r: int, c: int) -> Cell:
     return row[c] if c < len(row) else None
 
 
-def _norm(text: str) -> str:
-    """Lower case, no diacritics (đ -> d), single spaces."""
-    t = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    t = "".join(ch for ch in t if not unicodedata.combining(ch))
-    return " ".join(t.lower().split())
-
-
-def _letter(c: int) -> str:
-    s, n = "", c + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        s = chr(65 + rem) + s
-    return s
+_norm = plain_key       # lower case, no diacritics (đ -> d), single spaces
+_letter = column_letter
 
 
 # ---------------------------------------------------------------- workbook access
@@ -507,3 +496,8 @@ def _load_sheet(path: Path, book: CalamineWorkbook, wanted: str) -> tuple[str, R
             rows[r].extend([None] * (c + 1 - len(rows[r])))
             rows[r][c] = mark
     return name, rows, merged
+
+
+def read(raw_dir: Path) -> Candidates:
+    """The build's reader: candidate score rows of the VCCI workbooks under raw_dir."""
+    return Candidates(scores=read_all(raw_dir))
