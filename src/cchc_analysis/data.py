@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import manifest, paths, provinces, schema
+from . import manifest, paths, provinces, schema, validity
 from .atomic import atomic_write_bytes
 from .errors import CchcError, SourceError, ValidationError
 from .sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
@@ -148,6 +148,7 @@ def build_tables(raw_dir: Path = paths.RAW) -> dict[str, pd.DataFrame]:
     if problems:
         raise SourceError(raw_dir / manifest.MANIFEST_NAME, "raw data does not match the manifest:\n  " + "\n  ".join(problems))
     parts = {k: [as_raw_paths(f, raw_dir) for f in v] for k, v in read_sources(raw_dir).items()}
+    validity.check(parts["scores"], parts["facts"])  # a unit only exists in its years
     scores, lost = combine_scores(parts["scores"])
     facts = pd.concat([conform(f, FACT_COLUMNS) for f in parts["facts"] if len(f)], ignore_index=True)
     facts = facts.sort_values(["index_id", "scope", "year", "metric", "source_file", "source_locator"],

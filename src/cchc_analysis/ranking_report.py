@@ -13,7 +13,7 @@ import pandas as pd
 from . import compare, plots, ranking
 from .data import load
 from .params import ParameterError, as_indices, as_int, as_province, as_year, safe_dir
-from .provinces import provinces
+from .provinces import provinces, provinces_63
 from .reporting import (INDEX_NAMES, ReportContext, esc, num_en, num_vi, ordinal_en, parameter_error, province_names,
                         save_table, show_fig, show_md, show_table)
 
@@ -83,7 +83,7 @@ def coverage_note(ctx: Context) -> pd.DataFrame:
         n_rank = int(d["rank"].notna().sum())
         full = ctx.is_full(idx)
         present = set(d.province_code)
-        expected = set(provinces().code[provinces().valid_to == ""]) if ctx.year >= 2008 else set(provinces().code)
+        expected = set(provinces_63().code) if ctx.year >= 2008 else set(provinces().code)
         missing = sorted(expected - present) if full else []
         rows.append({"index": idx.upper(), "provinces_with_score": n_val, "provinces_with_rank": n_rank,
                      "coverage": "đầy đủ / full" if full else ("một phần / partial" if len(d) else "không có / none"),

@@ -114,7 +114,7 @@ PROVINCES = pa.DataFrameSchema(
         "region_6": _c("string", "Socio-economic region (6)"),
         "region_8": _c("string", "Geographic region (8)", nullable=True),
         "valid_from": _c("string", "First day (blank = before 2005)", nullable=True),
-        "valid_to": _c("string", "Last day (blank = until the 2025 merger)", nullable=True),
+        "valid_to": _c("string", "Last day (2025-06-30 for the 63: the 34 units start on 2025-07-01)", nullable=True),
         "region_6_en": _c("string", "Region in English"),
         "region_6_short": _c("string", "Region abbreviation"),
         "unit_2025_code": _c("string", "Code of its unit from 1 July 2025", nullable=True),
