@@ -30,6 +30,7 @@ SOURCE_PRIORITY = [
     "data/raw/pci/pci_2021_scores.csv",
     "data/raw/pci/pci_2022_scores.csv",
     "data/raw/papi/papi_2023_report_table3_6_excerpt.csv",
+    "data/raw/par_sipas/par_2020_top10_components_zh.csv",  # a (partial) restated table outranks quotes
     "data/raw/par_sipas/",
     "data/raw/pci/pci_province_profiles_2020_2024.csv",
     "data/raw/pci/pci_news_mentions_2020_2024.csv",

@@ -56,6 +56,7 @@ FACTS = pa.DataFrameSchema(
         "unit": _c("string", "count | percent | points | rank | rank_change | ...", nullable=True),
         "rank_of": _c("Int64", "For ranks written '12/63': the 63", nullable=True),
         "value_as_written": _c("string", "The value exactly as the source writes it", nullable=True),
+        "rank_as_written": _c("string", "The rank exactly as the source row writes it (PAR/SIPAS, PCI news)", nullable=True),
         "quote": _c("string", "The sentence that states it", nullable=True),
         "note": _c("string", "Collector's or cleaner's note", nullable=True),
         "source_file": _c("string", "Raw or curated file", pa.Check.str_matches(RAW_PATH)),

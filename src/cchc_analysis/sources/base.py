@@ -37,6 +37,7 @@ FACT_COLUMNS = {
     "unit": "string",            # count | percent | points | rank | rank_change | ...
     "rank_of": "Int64",          # for ranks written "12/63"
     "value_as_written": "string",
+    "rank_as_written": "string",  # the rank as written in the source row the fact comes from (nullable)
     "quote": "string",
     "note": "string",
     "source_file": "string",
