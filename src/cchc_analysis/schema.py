@@ -73,8 +73,9 @@ CONFLICTS = pa.DataFrameSchema(
         "year": _c("Int64", "Year", nullable=True),
         "province_code": _c("string", "Province code or scope", nullable=True),
         "indicator": _c("string", "Indicator or metric", nullable=True),
-        "field": _c("string", "What disagrees: value | published_rank | published_tier",
-                    pa.Check.isin(["value", "published_rank", "published_tier"])),
+        "field": _c("string", "What disagrees: value | published_rank | published_tier | rank_order "
+                    "(a higher value ranked lower: value_a/value_b are the two ranks)",
+                    pa.Check.isin(["value", "published_rank", "published_tier", "rank_order"])),
         "value_a": _c("float64", "First value", nullable=True),
         "source_a": _c("string", "Where the first value comes from", nullable=True),
         "value_b": _c("float64", "Second value", nullable=True),
