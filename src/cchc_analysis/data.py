@@ -13,7 +13,7 @@ import pandas as pd
 from . import manifest, paths, provinces, schema, validity
 from .atomic import atomic_write_bytes
 from .errors import CchcError, SourceError, ValidationError
-from .sources import consistency
+from .sources import consistency, quotes
 from .sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
 
 TABLES = ["scores", "facts", "conflicts", "indicators", "provinces", "merger_2025"]
@@ -155,6 +155,7 @@ def build_tables(raw_dir: Path = paths.RAW) -> dict[str, pd.DataFrame]:
     facts = pd.concat([conform(f, FACT_COLUMNS) for f in parts["facts"] if len(f)], ignore_index=True)
     facts = facts.sort_values(["index_id", "scope", "year", "metric", "source_file", "source_locator"],
                               kind="stable", na_position="first").reset_index(drop=True)
+    quotes.check(facts)  # a fact's value must be in its own quote (or a reviewed exception)
     parts["conflicts"].append(consistency.conflicts(scores, facts))  # facts that cannot both be true
     conflicts = pd.concat([conform(c, CONFLICT_COLUMNS) for c in parts["conflicts"] + [lost] if len(c)], ignore_index=True)
     conflicts = conflicts.sort_values(["index_id", "year", "province_code", "indicator", "source_a", "source_b"],
