@@ -50,7 +50,7 @@ def _priority(source_file: str) -> int:
 
 def read_sources(raw_dir: Path) -> dict[str, list[pd.DataFrame]]:
     """Run every reader over raw_dir; returns lists of score, fact and conflict frames."""
-    from .sources import facts, papi, pci_excel, pci_web
+    from .sources import facts, papi, par_foreign, pci_excel, pci_web
 
     out: dict[str, list[pd.DataFrame]] = {"scores": [], "facts": [], "conflicts": []}
     out["scores"].append(pci_excel.read_all(raw_dir))
@@ -59,6 +59,7 @@ def read_sources(raw_dir: Path) -> dict[str, list[pd.DataFrame]]:
     out["scores"].append(p_scores)
     out["conflicts"].append(p_conflicts)
     f = facts.read_all(raw_dir)
+    out["scores"].append(par_foreign.read_zh_2020_in(raw_dir))  # PAR 2020 top-10 table (restated)
     for part in (web, f):
         for key in ("scores", "facts", "conflicts"):
             if key in part and part[key] is not None:

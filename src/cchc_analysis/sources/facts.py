@@ -886,7 +886,7 @@ def read_all(raw_dir: Path | str | None = None) -> dict[str, pd.DataFrame]:
     (tthc_facts.csv's par_index_*/sipas_* rows stay facts only: their metric names differ and they
     repeat par_sipas values; BR-VT's 9/63 has no index year.)
     """
-    from .par_foreign import SUPPLEMENT_FILE, ZH_2020_FILE, read_supplement, read_zh_2020
+    from .par_foreign import SUPPLEMENT_FILE, read_supplement
 
     raw = Path(raw_dir) if raw_dir else paths.RAW
     ps_facts, _, _ = read_par_sipas(raw / PAR_SIPAS_FILE)
@@ -897,6 +897,4 @@ def read_all(raw_dir: Path | str | None = None) -> dict[str, pd.DataFrame]:
     scores, conflicts = scores_from_facts(pd.concat([ps_facts, art[~art["metric"].str.startswith("target_")]],
                                                     ignore_index=True))
     facts = _finish_facts(pd.concat([ps_facts, tthc, art], ignore_index=True))
-    if (raw / ZH_2020_FILE).exists():
-        scores = pd.concat([read_zh_2020(raw / ZH_2020_FILE), scores], ignore_index=True)
     return dict(facts=facts, scores=scores, conflicts=conflicts)

@@ -63,6 +63,12 @@ def read_supplement(path: Path | str | None = None) -> pd.DataFrame:
     return _finish_facts(pd.DataFrame(facts))
 
 
+def read_zh_2020_in(raw_dir: Path) -> pd.DataFrame:
+    """:func:`read_zh_2020` of raw_dir's copy, or an empty frame when the file is absent."""
+    p = Path(raw_dir) / ZH_2020_FILE
+    return read_zh_2020(p) if p.exists() else conform(pd.DataFrame(), SCORE_COLUMNS)
+
+
 def read_zh_2020(path: Path | str | None = None) -> pd.DataFrame:
     """SCORE rows (partial) of the PAR 2020 top-10 table: index, appraisal, impact parts and the rank."""
     from ..provinces import to_code
