@@ -23,6 +23,7 @@ STAMP = ".build.json"
 # the first pattern a source file matches; lower is better. The loser goes to `conflicts`
 # when it differs beyond the published precision (2 decimals).
 SOURCE_PRIORITY = [
+    "data/raw/official/",  # integrity: official tables a user adds outrank every other source (sources/official.py)
     "data/raw/pci/vcci_excel/",
     "data/raw/papi/official_excel/",
     "data/raw/pci/pci_2020_scores.csv",
@@ -50,7 +51,7 @@ def _priority(source_file: str) -> int:
 
 def read_sources(raw_dir: Path) -> dict[str, list[pd.DataFrame]]:
     """Run every reader over raw_dir; returns lists of score, fact and conflict frames."""
-    from .sources import facts, papi, par_foreign, pci_excel, pci_web
+    from .sources import facts, official, papi, par_foreign, pci_excel, pci_web
 
     out: dict[str, list[pd.DataFrame]] = {"scores": [], "facts": [], "conflicts": []}
     out["scores"].append(pci_excel.read_all(raw_dir))
@@ -60,6 +61,7 @@ def read_sources(raw_dir: Path) -> dict[str, list[pd.DataFrame]]:
     out["conflicts"].append(p_conflicts)
     f = facts.read_all(raw_dir)
     out["scores"].append(par_foreign.read_zh_2020_in(raw_dir))  # PAR 2020 top-10 table (restated)
+    out["scores"].append(official.read_all(raw_dir))  # official tables a user adds (data/raw/official/)
     for part in (web, f):
         for key in ("scores", "facts", "conflicts"):
             if key in part and part[key] is not None:
@@ -263,7 +265,8 @@ def load(name: str, processed_dir: Path | None = None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- coverage
 
 def _expected(year: int) -> int:
-    return 64 if year <= 2008 else 63  # Hà Tây until August 2008 (in the PCI 2005–2008 workbooks)
+    # Hà Tây until August 2008 (in the PCI 2005–2008 workbooks); the 34 units from the 2025 editions
+    return 64 if year <= 2008 else 63 if year < 2025 else 34
 
 
 def coverage(scores: pd.DataFrame | None = None) -> pd.DataFrame:
