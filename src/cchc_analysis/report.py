@@ -146,8 +146,10 @@ def _shutdown_kernel() -> None:
 
 
 def injected_cell_id(job: Job) -> str:
-    """The id of the injected-parameters cell: derived from the job, the same on every run."""
-    h = hashlib.sha256(json.dumps([job.notebook, job.year, job.parameters], sort_keys=True, default=str).encode())
+    """The id of the injected-parameters cell: derived from the notebook-year, the same on every run
+    (whatever the output folder: the parameters' output_dir is not part of it)."""
+    params = {k: v for k, v in job.parameters.items() if k != "output_dir"}
+    h = hashlib.sha256(json.dumps([job.notebook, job.year, params], sort_keys=True, default=str).encode())
     return f"injected-parameters-{h.hexdigest()[:12]}"
 
 
