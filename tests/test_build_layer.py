@@ -172,7 +172,7 @@ def test_accent_key_equals_its_sql_form():
 
 def test_one_normaliser_per_rule():
     from cchc_analysis import plots, provinces, text
-    from cchc_analysis.sources import facts, papi, pci_excel, pci_web
+    from cchc_analysis.sources import facts, official, papi, par_foreign, pci_excel, pci_web
     assert provinces.nfc is text.nfc and pci_web.nfc is text.nfc and facts.nfc is text.nfc and papi.nfc is text.nfc
     assert plots.nfc is text.nfc_exact and pci_excel._norm is text.plain_key
     assert pci_web._label_key is text.fold_key and facts._component_key is text.fold_key
@@ -230,12 +230,12 @@ def test_every_source_has_a_priority_and_the_build_keeps_its_conflicts(built):
 
 
 def test_every_reader_has_the_same_entry_point(tmp_path):
-    from cchc_analysis.sources import facts, papi, pci_excel, pci_web
+    from cchc_analysis.sources import facts, official, papi, par_foreign, pci_excel, pci_web
     from cchc_analysis.sources.base import Candidates
-    assert data.READERS == ("pci_excel", "pci_web", "papi", "facts")
+    assert data.READERS == ("pci_excel", "pci_web", "papi", "facts", "par_foreign", "official")
     c = pci_web.read(paths.RAW)
     assert isinstance(c, Candidates) and {"profile VN", "profile EN", "news", "news rank-only"} <= set(c.scores["kind"])
-    for m in (facts, papi, pci_excel, pci_web):
+    for m in (facts, papi, pci_excel, pci_web, par_foreign, official):
         assert m.read.__code__.co_varnames[:1] == ("raw_dir",)
 
 

@@ -142,3 +142,13 @@ def test_procedure_notebook_with_a_dossier_export(tmp_path, built, monkeypatch):
     assert set(by_level.level) <= {"tinh", "huyen", "xa"}
     nb = (tmp_path / "out.ipynb").read_text(encoding="utf-8")
     assert "SYNTHETIC" in nb
+
+
+def test_report_says_when_sources_conflict(site):
+    """PAR 2022: Đắk Nông 84.66 ranked 37th while Bình Phước's lower 84.46 is 29th (sources/consistency.py)."""
+    t = pd.read_csv(site / "2022" / "ranking_trends" / "conflicts_par.csv", dtype={"province_code": str})
+    dn = t[(t.province_code == "67") & (t.field == "rank_order")].iloc[0]
+    assert (dn.value_a, dn.value_b, dn.chosen) == (37.0, 29.0, "none")
+    html = (site / "2022" / "ranking_trends.html").read_text(encoding="utf-8")
+    assert "conflicting sources" in html and "conflicts_par.csv" in html
+    assert not (site / "2019" / "ranking_trends" / "conflicts_pci.csv").exists()   # no conflict, no table

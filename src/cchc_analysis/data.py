@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import digest, manifest, paths, procedures, provinces, schema, select, text
+from . import digest, manifest, paths, procedures, provinces, schema, select, text, validity
 from .atomic import atomic_write_bytes
 from .errors import CchcError, SourceError, ValidationError
+from .sources import consistency, quotes
 from .sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, conform
 
 TABLES = ["scores", "facts", "conflicts", "indicators", "provinces", "merger_2025", "ranked", "changes"]
@@ -27,14 +28,14 @@ def source_priority() -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- readers
 
-READERS = ("pci_excel", "pci_web", "papi", "facts")  # each offers read(raw_dir) -> Candidates
+READERS = ("pci_excel", "pci_web", "papi", "facts", "par_foreign", "official")  # each: read(raw_dir) -> Candidates
 
 
 def read_sources(raw_dir: Path) -> dict[str, list[pd.DataFrame]]:
     """Run every reader over raw_dir; returns lists of candidate score, fact and conflict frames."""
-    from .sources import facts, papi, pci_excel, pci_web
+    import importlib
 
-    modules = {"pci_excel": pci_excel, "pci_web": pci_web, "papi": papi, "facts": facts}
+    modules = {name: importlib.import_module(f".sources.{name}", __package__) for name in READERS}
     out: dict[str, list[pd.DataFrame]] = {"scores": [], "facts": [], "conflicts": []}
     for name in READERS:
         c = modules[name].read(raw_dir)
@@ -109,11 +110,14 @@ def build_tables(raw_dir: Path = paths.RAW) -> dict[str, pd.DataFrame]:
     if problems:
         raise SourceError(raw_dir / manifest.MANIFEST_NAME, "raw data does not match the manifest:\n  " + "\n  ".join(problems))
     parts = {k: [as_raw_paths(f, raw_dir) for f in v] for k, v in read_sources(raw_dir).items()}
+    validity.check(parts["scores"], parts["facts"])  # a unit only exists in its years
     scores, lost = combine_scores(parts["scores"])
     facts = pd.concat([conform(f, FACT_COLUMNS) for f in parts["facts"] if len(f)], ignore_index=True)
     facts["counts"] = procedures.counts_of(facts)
     facts = facts.sort_values(["index_id", "scope", "year", "metric", "source_file", "source_locator"],
                               kind="stable", na_position="first").reset_index(drop=True)
+    quotes.check(facts)  # a fact's value must be in its own quote (or a reviewed exception)
+    parts["conflicts"].append(consistency.conflicts(scores, facts))  # facts that cannot both be true
     conflicts = pd.concat([conform(c, CONFLICT_COLUMNS) for c in parts["conflicts"] + [lost] if len(c)], ignore_index=True)
     conflicts = conflicts.sort_values(["index_id", "year", "province_code", "indicator", "source_a", "source_b"],
                                       kind="stable", na_position="first").drop_duplicates().reset_index(drop=True)

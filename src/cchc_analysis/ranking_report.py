@@ -15,7 +15,7 @@ from .indices import ids as index_ids
 from .data import load
 from .errors import CchcError
 from .params import as_indices, as_int, as_province, as_year, check_injected, safe_dir
-from .provinces import units_in
+from .provinces import provinces, provinces_63, units_2025, units_in
 from .reporting import (INDEX_NAMES, ReportContext, esc, install_error_display, num_en, num_vi, ordinal_en,
                         parameter_error, province_names, save_table, show_fig, show_md, show_table)
 
@@ -93,8 +93,8 @@ def coverage_note(ctx: Context) -> pd.DataFrame:
         n_rank = int(d["rank"].notna().sum())
         full = ctx.is_full(idx)
         present = set(d.province_code)
-        units = load("provinces")
-        expected = set(units.code[units.valid_to == ""]) if ctx.year >= 2008 else set(units.code)
+        expected = (set(provinces().code) if ctx.year < 2008 else set(provinces_63().code) if ctx.year < 2025
+                    else set(units_2025().unit_code))
         missing = sorted(expected - present) if full else []
         rows.append({"index": idx.upper(), "provinces_with_score": n_val, "provinces_with_rank": n_rank,
                      "coverage": "đầy đủ / full" if full else ("một phần / partial" if len(d) else "không có / none"),
@@ -143,6 +143,26 @@ def league_table(ctx: Context, index_id: str) -> pd.DataFrame:
     vi_name, en_name = INDEX_NAMES[index_id]
     show_md(f"### {esc(vi_name)} {ctx.year}\n*{esc(en_name)}*\n\n{esc(commentary_rank(ctx, index_id))}")
     show_table(tab.drop(columns=["source_file", "coverage"]))
+    conflicts_note(ctx, index_id)
+    return tab
+
+
+def conflicts_note(ctx: Context, index_id: str) -> pd.DataFrame:
+    """Sources that disagree for this index and year (the `conflicts` table): said, and saved when any."""
+    c = load("conflicts")
+    c = c[(c.index_id == index_id) & (c.year == ctx.year)].copy()
+    if not len(c):
+        return c
+    c["province"] = c.province_code.map(lambda k: ctx.names.get(k, k))
+    tab = c[["province_code", "province", "indicator", "field", "value_a", "value_b", "chosen", "reason",
+             "source_a", "source_b"]]
+    save_table(tab, ctx.output_dir, f"conflicts_{index_id}")
+    who = ", ".join(sorted(set(tab.province)))
+    show_md(f"**Nguồn mâu thuẫn / conflicting sources:** {len(tab)} trường hợp các nguồn không thể cùng đúng hoặc khác "
+            f"nhau ({esc(who)}); bảng trên giữ giá trị đã chọn, cả hai nguồn được lưu trong `conflicts_{index_id}.csv` / "
+            f"{len(tab)} cases where sources differ or cannot both be true ({esc(who)}); the table above keeps the chosen "
+            f"value, both sources are kept in `conflicts_{index_id}.csv`.")
+    show_table(tab.drop(columns=["source_a", "source_b"]))
     return tab
 
 

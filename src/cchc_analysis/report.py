@@ -153,6 +153,25 @@ def _shutdown_kernel() -> None:
     _KM = None
 
 
+def injected_cell_id(job: Job) -> str:
+    """The id of the injected-parameters cell: derived from the notebook-year, the same on every run
+    (whatever the output folder: the parameters' output_dir is not part of it)."""
+    params = {k: v for k, v in job.parameters.items() if k != "output_dir"}
+    h = hashlib.sha256(json.dumps([job.notebook, job.year, params], sort_keys=True, default=str).encode())
+    return f"injected-parameters-{h.hexdigest()[:12]}"
+
+
+def stable_injected_cell_id(executed: Path, job: Job) -> None:
+    """Replace papermill's random id of the injected-parameters cell by :func:`injected_cell_id`."""
+    nb = json.loads(Path(executed).read_text(encoding="utf-8"))
+    changed = False
+    for cell in nb.get("cells", []):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"], changed = injected_cell_id(job), True
+    if changed:
+        Path(executed).write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _execute(job: Job) -> Job:
     """Run one notebook-year in this process (a worker): papermill → executed notebook → HTML."""
     import papermill
@@ -169,6 +188,7 @@ def _execute(job: Job) -> Job:
             cwd=str(paths.NOTEBOOKS), report_mode=False, km=_kernel_manager(),
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP-encryption warning per kernel
         )
+        stable_injected_cell_id(tmp, job)
         os.replace(tmp, job.executed)
         atomic_write_text(job.html_path, _to_html(job.executed))
         job.status = "ok"

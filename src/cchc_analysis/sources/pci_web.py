@@ -403,7 +403,8 @@ def _news_rows(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             raise SourceError(file, "neither a score nor a rank", row=n)
         base = {"index_id": INDEX_ID, "scope": code, "scope_as_written": rec["province_as_printed"],
                 "year": year, "period": str(year), "quote": rec["quote"], "source_file": file,
-                "source_locator": f"row {n}", "source_url": rec["source_url"], "_row": n}
+                "source_locator": f"row {n}", "source_url": rec["source_url"], "_row": n,
+                "rank_as_written": rank_text or None}
         score = rank = None
         if score_text:
             score = _number(score_text, "mixed", file, n, "score_as_printed", 100.0)
