@@ -156,7 +156,7 @@ def derive_tables(scores: pd.DataFrame, indicators: pd.DataFrame) -> dict[str, p
 def data_code_files() -> list[Path]:
     """The modules the data build runs (readers, schemas, registries, derivations): `data.py` and
     what it imports. Plots and report modules are not among them, so editing them rebuilds no data."""
-    return digest.module_closure(["data"])
+    return digest.module_closure(["data"] + [f"sources.{name}" for name in READERS])  # readers are imported by name
 
 
 def _inputs_hash(raw_dir: Path) -> str:

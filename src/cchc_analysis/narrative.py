@@ -470,7 +470,8 @@ def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str, name_
     items_vi, items_en, sources = [], [], []
     for r in rest.sort_values(["metric"]).itertuples():
         lv, le = _label(data, r.metric)
-        parts = own[own.metric.isin([p for p, t in parts_of.items() if t == r.metric]) & own.value.notna()]
+        names = [p for p, t in parts_of.items() if t == r.metric]  # in level order: provincial, district, commune
+        parts = own[own.metric.isin(names) & own.value.notna()].sort_values("metric", key=lambda m: m.map(names.index))
         pv = " (" + ", ".join(f"{vi(p.value, 0)} {level_words(p.metric)[0]}" for p in parts.itertuples()) + ")" \
             if len(parts) else ""
         pe = " (" + ", ".join(f"{en(p.value, 0)} {level_words(p.metric)[1]}" for p in parts.itertuples()) + ")" \
