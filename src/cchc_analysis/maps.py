@@ -23,7 +23,8 @@ from .plots import FOCAL, nfc
 
 CREDIT = "Ranh giới / boundaries: geoBoundaries (geoboundaries.org)"
 NO_DATA = "không có dữ liệu / no data"
-NOTE_2008 = "Ranh giới năm 2008 (Hà Tây không có bản đồ riêng) / 2008 boundaries; Hà Tây has no separate polygon"
+NOTE_2008 = ("Ranh giới năm 2008 (Hà Tây không có bản đồ riêng) / "
+             "2008 boundaries; Hà Tây has no separate polygon")
 NO_DATA_FACE = "#e3e3e3"
 NO_DATA_HATCH = "#9a9a9a"
 EDGE = "white"
