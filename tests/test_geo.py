@@ -172,7 +172,7 @@ def test_choropleth_partial_series_hatches_the_missing(scores):
     lo, hi = v.idxmin(), v.idxmax()
     assert f"thấp nhất {provinces.name_of(lo)} ({v.min():.2f}".replace(".", ",") in alt
     assert f"highest {provinces.name_of(hi)} ({v.max():.2f})" in alt
-    assert "47 without data" in alt
+    assert "47 without data" in alt and "Đắk Nông outlined in red" in alt
     plt.close(fig)
 
 

@@ -208,7 +208,7 @@ def _footer(year: int | None) -> str:
 
 
 def _alt(title_vi: str, title_en: str, year, info: dict, units: str, n_data: int, total: int,
-         extra: pd.Series | None = None) -> str:
+         extra: pd.Series | None = None, highlight: str | None = None) -> str:
     when = f" {year}" if year is not None else ""
     n_col = len(info["have"])
     parts_vi = [f"Bản đồ {nfc(title_vi)}{when}: {n_col}/{len(_prepared(units).codes)} tỉnh được tô màu"]
@@ -226,6 +226,9 @@ def _alt(title_vi: str, title_en: str, year, info: dict, units: str, n_data: int
     if info["missing"]:
         parts_vi.append(f"{len(info['missing'])} tỉnh không có dữ liệu (tô gạch xám)")
         parts_en.append(f"{len(info['missing'])} without data (grey hatching)")
+    if highlight is not None:
+        parts_vi.append(f"{_name(highlight, units)} được viền đỏ")
+        parts_en.append(f"{_name(highlight, units)} outlined in red")
     if extra is not None and len(extra.dropna()):
         parts_vi.append(f"Hà Tây {_fmt(float(extra.iloc[0]), 'vi')} (không có bản đồ riêng)")
         parts_en.append(f"Hà Tây {_fmt(float(extra.iloc[0]), 'en')} (no separate polygon)")
@@ -265,7 +268,7 @@ def choropleth(values: pd.Series, *, units="63", title_vi: str, title_en: str, l
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.36), fontsize=8, frameon=False,
                   title=nfc(f"{len(info['missing'])} tỉnh / provinces"), title_fontsize=8)
     ax.set_xlabel(nfc(_footer(year)), fontsize=7, color="#555555", loc="left")
-    return fig, _alt(title_vi, title_en, year, info, units, n_data, total, hatay)
+    return fig, _alt(title_vi, title_en, year, info, units, n_data, total, hatay, highlight)
 
 
 def small_multiples(frame: pd.DataFrame, titles: dict, *, units="63", title_vi: str | None = None,
@@ -301,7 +304,7 @@ def small_multiples(frame: pd.DataFrame, titles: dict, *, units="63", title_vi: 
         if info["have"]:
             cb = fig.colorbar(info["mappable"], ax=ax, orientation="horizontal", shrink=0.8, pad=0.01, aspect=20)
             cb.ax.tick_params(labelsize=6.5)
-        alts.append(_alt(vi, en, year, info, units, n_data, total, hatay))
+        alts.append(_alt(vi, en, year, info, units, n_data, total, hatay, highlight))
     for ax in list(axes.flat)[len(cols):]:
         ax.set_visible(False)
     when = f" {year}" if year is not None else ""
