@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.collections import PatchCollection
+from matplotlib import patheffects
 from matplotlib.colors import Normalize
 from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path
@@ -29,6 +30,7 @@ NO_DATA_FACE = "#e3e3e3"
 NO_DATA_HATCH = "#9a9a9a"
 EDGE = "white"
 HA_TAY = "28"
+HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 #: archipelagos drawn enlarged: (province whose feature holds them, label)
 ARCHIPELAGOS = (("Đà Nẵng", "QĐ. Hoàng Sa (Đà Nẵng)"), ("Khánh Hòa", "QĐ. Trường Sa (Khánh Hòa)"))
 _ISLAND_DISTANCE_M = 150_000  # a part this far from its province's largest part belongs to an archipelago
@@ -137,10 +139,23 @@ def _fmt(v: float, style: str) -> str:
     return vn.format_number(v, 2, style)
 
 
-def _extremes(v: pd.Series, units: str, which: str) -> str:
+def _extremes(v: pd.Series, units: str, which: str, style: str) -> str:
+    """Names at the minimum or maximum (ties: the first three alphabetically, then how many more)."""
     target = v.min() if which == "min" else v.max()
-    names = sorted(_name(c, units) for c in v.index[v == target])
-    return ", ".join(names)
+    names = sorted((_name(c, units) for c in v.index[v == target]), key=provinces.strip_diacritics)
+    if len(names) <= 3:
+        return ", ".join(names)
+    more = len(names) - 3
+    return ", ".join(names[:3]) + (f" và {more} tỉnh khác" if style == "vi" else f" and {more} others")
+
+
+def _label(ax, prep: _Prepared, code: str, units: str, fontsize: float) -> None:
+    """The province's name in red with a white halo, east of its interior point (at most 60 km)."""
+    x, y = prep.centroids[code]
+    east = min(prep.paths[code].get_extents().x1, x + 60_000)
+    ax.annotate(nfc(_name(code, units)), (east, y), xytext=(4, 0), textcoords="offset points",
+                ha="left", va="center", fontsize=fontsize, fontweight="bold", color=FOCAL, zorder=7,
+                path_effects=HALO)
 
 
 def _draw(ax, values: pd.Series, units: str, *, cmap: str, highlight: str | None, small: bool) -> dict:
@@ -182,10 +197,7 @@ def _draw(ax, values: pd.Series, units: str, *, cmap: str, highlight: str | None
             raise ValueError(f"highlight {highlight!r} is not among the {units} units")
         ax.add_patch(PathPatch(prep.paths[highlight], facecolor="none", edgecolor=FOCAL, linewidth=1.4 if small
                                else 2.0, zorder=6))
-        x, y = prep.centroids[highlight]
-        ax.annotate(nfc(_name(highlight, units)), (x, y), xytext=(-12, 0), textcoords="offset points", ha="right",
-                    va="center", fontsize=6.5 if small else 9, fontweight="bold", color=FOCAL, zorder=7,
-                    arrowprops=dict(arrowstyle="-", color=FOCAL, lw=0.8))
+        _label(ax, prep, highlight, units, fontsize=6.5 if small else 9)
     x0, x1, y0, y1 = prep.extent
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -219,10 +231,10 @@ def _alt(title_vi: str, title_en: str, year, info: dict, units: str, n_data: int
     v = info["values"]
     if n_col:
         lo, hi = float(v.min()), float(v.max())
-        parts_vi.append(f"thấp nhất {_extremes(v, units, 'min')} ({_fmt(lo, 'vi')}), "
-                        f"cao nhất {_extremes(v, units, 'max')} ({_fmt(hi, 'vi')})")
-        parts_en.append(f"lowest {_extremes(v, units, 'min')} ({_fmt(lo, 'en')}), "
-                        f"highest {_extremes(v, units, 'max')} ({_fmt(hi, 'en')})")
+        parts_vi.append(f"thấp nhất {_extremes(v, units, 'min', 'vi')} ({_fmt(lo, 'vi')}), "
+                        f"cao nhất {_extremes(v, units, 'max', 'vi')} ({_fmt(hi, 'vi')})")
+        parts_en.append(f"lowest {_extremes(v, units, 'min', 'en')} ({_fmt(lo, 'en')}), "
+                        f"highest {_extremes(v, units, 'max', 'en')} ({_fmt(hi, 'en')})")
     if info["missing"]:
         parts_vi.append(f"{len(info['missing'])} tỉnh không có dữ liệu (tô gạch xám)")
         parts_en.append(f"{len(info['missing'])} without data (grey hatching)")
@@ -338,10 +350,7 @@ def locator(code: str, units="63"):
         ax.annotate(nfc(isl.label), ((x0 + x1) / 2, y1), xytext=(0, 1.5), textcoords="offset points",
                     ha="center", va="bottom", fontsize=4.8, color="#444444")
     name = _name(code, units)
-    x, y = prep.centroids[code]
-    ax.annotate(nfc(name), (x, y), xytext=(-14, 0), textcoords="offset points", ha="right", va="center",
-                fontsize=8, fontweight="bold", color=FOCAL, arrowprops=dict(arrowstyle="-", color=FOCAL, lw=0.8),
-                zorder=5)
+    _label(ax, prep, code, units, fontsize=8)
     x0, x1, y0, y1 = prep.extent
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
