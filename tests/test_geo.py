@@ -273,3 +273,38 @@ def test_import_stays_light_and_geometry_is_exposed():
     code = ("import sys, cchc_analysis as ca; assert 'geopandas' not in sys.modules; "
             "g = ca.geometry('63'); assert len(g) == 63 and 'geopandas' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.fixture
+def raw_copy(tmp_path, monkeypatch):
+    """Point geo at a copy of the boundary file (and clear its caches before and after)."""
+    caches = (geo._features, geo._geometry, geo.crosswalk, maps._prepared)
+    for c in caches:
+        c.cache_clear()
+    copy = tmp_path / geo.RAW_FILE.name
+    copy.write_bytes(geo.RAW_FILE.read_bytes())
+    monkeypatch.setattr(geo, "RAW_FILE", copy)
+    yield copy
+    monkeypatch.undo()
+    for c in caches:
+        c.cache_clear()
+
+
+def test_an_unknown_iso_code_names_the_file_feature_and_column(raw_copy):
+    text = raw_copy.read_text(encoding="utf-8")
+    assert text.count('"VN-72"') == 1
+    raw_copy.write_text(text.replace('"VN-72"', '"VN-99"'), encoding="utf-8")
+    with pytest.raises(geo.SourceError, match=r"geoBoundaries-VNM-ADM1_simplified.geojson, row 18, "
+                                              r"column 'shapeISO': shapeISO \['VN-99'\] not in"):
+        geo.geometry("63")
+
+
+def test_a_missing_property_or_a_truncated_file_is_an_error(raw_copy):
+    text = raw_copy.read_text(encoding="utf-8")
+    raw_copy.write_text(text.replace('"shapeISO"', '"iso"'), encoding="utf-8")
+    with pytest.raises(geo.SourceError, match="property 'shapeISO' missing"):
+        geo.features()
+    geo._features.cache_clear()
+    raw_copy.write_text(text[: len(text) // 2], encoding="utf-8")
+    with pytest.raises(geo.SourceError, match="cannot read the boundary file"):
+        geo.features()

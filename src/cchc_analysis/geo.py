@@ -140,8 +140,8 @@ def _geometry(units: str):
     unknown = sorted(set(g["shapeISO"]) - set(iso.index))
     if unknown:
         rows = [i for i, v in enumerate(g["shapeISO"], start=1) if v in unknown]
-        raise SourceError(_rel(RAW_FILE), f"shapeISO {unknown} not in {_rel(CROSSWALK)}", row=rows[0],
-                          column="shapeISO")
+        raise SourceError(_rel(RAW_FILE), f"shapeISO {unknown} not in {_rel(CROSSWALK)} (row = feature number "
+                                          f"{rows[0]} of the file)", row=rows[0], column="shapeISO")
     g = g.assign(code=g["shapeISO"].map(iso))
     p63 = g.dissolve(by="code", as_index=False)[["code", "geometry"]]
     p63.insert(1, "name", p63["code"].map(provinces.name_of))
