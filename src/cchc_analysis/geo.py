@@ -202,8 +202,13 @@ def geometry(units: Units = "63"):
     Đà Nẵng, Trường Sa inside Khánh Hòa). ``units="34"``: the units of 1 July 2025, each the dissolve of its
     old provinces, hairline gaps closed. Cached; each call returns a copy.
     """
+    return _geometry(check_units(units)).copy()
+
+
+def check_units(units) -> str:
+    """'63' or '34' (an int is accepted and turned into its string); anything else is an error."""
     units = str(units)
     if units not in ("63", "34"):
         raise ValueError(f"units must be '63' or '34', not {units!r}")
-    return _geometry(units).copy()
+    return units
 

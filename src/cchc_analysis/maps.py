@@ -101,13 +101,6 @@ def _prepared(units: str) -> _Prepared:
                      centroids)
 
 
-def _check_units(units) -> str:
-    units = str(units)
-    if units not in ("63", "34"):
-        raise ValueError(f"units must be '63' or '34', not {units!r}")
-    return units
-
-
 def _check_values(values: pd.Series, units: str, year: int | None, what: str = "values") -> pd.Series:
     """Float series indexed by code strings; unknown codes and duplicates are errors, never dropped."""
     if not isinstance(values, pd.Series):
@@ -256,7 +249,7 @@ def choropleth(values: pd.Series, *, units="63", title_vi: str, title_en: str, l
     ``n_expected``, default the number of units); ``highlight`` outlines one province in red. Hà Tây ('28',
     to 2008) has no polygon: its value is named in the alt text, not drawn.
     """
-    units = _check_units(units)
+    units = geo.check_units(units)
     v = _check_values(values, units, year)
     hatay = v[v.index == HA_TAY]
     v = v[v.index != HA_TAY]
@@ -290,7 +283,7 @@ def small_multiples(frame: pd.DataFrame, titles: dict, *, units="63", title_vi: 
 
     ``titles`` maps each column to its (Vietnamese, English) title. Returns ``(fig, alt_text)``.
     """
-    units = _check_units(units)
+    units = geo.check_units(units)
     cols = list(frame.columns)
     no_title = [c for c in cols if c not in titles]
     if no_title:
@@ -331,7 +324,7 @@ def small_multiples(frame: pd.DataFrame, titles: dict, *, units="63", title_vi: 
 
 def locator(code: str, units="63"):
     """Small map with one province (or, with ``units="34"``, one 2025 unit) highlighted and named."""
-    units = _check_units(units)
+    units = geo.check_units(units)
     prep = _prepared(units)
     if not isinstance(code, str) or code not in prep.paths:
         raise ValueError(f"{code!r} is not the code of one of the {units} units")
