@@ -217,6 +217,16 @@ def test_choropleth_2007_names_ha_tay_and_the_2008_boundaries(scores):
     assert any("64/64 tỉnh có dữ liệu" in t for t in texts)
     assert not _collection(fig, "no-data")[0].get_paths()
     assert "63/63 tỉnh được tô màu" in alt and f"Hà Tây {v['28']:.2f}".replace(".", ",") in alt
+    assert f"lowest {provinces.name_of(v.idxmin())} ({v.min():.2f})" in alt   # Đắk Nông 37.96 in 2007
+
+
+def test_ha_tay_counts_for_the_range_in_the_alt_text():
+    v = pd.Series({"28": 1.0, "01": 2.0, "67": 3.0})
+    fig, alt = maps.choropleth(v, title_vi="a", title_en="a", legend_vi="a", legend_en="a", year=2007)
+    assert len(_collection(fig, "data")[0].get_paths()) == 2
+    assert "thấp nhất Hà Tây (1,00), cao nhất Đắk Nông (3,00)" in alt and "2/63 tỉnh được tô màu" in alt
+    assert "3/63 tỉnh có dữ liệu" in alt
+    plt.close(fig)
     plt.close(fig)
 
 

@@ -222,7 +222,9 @@ def _alt(title_vi: str, title_en: str, year, info: dict, units: str, n_data: int
         parts_vi.append(f"{n_data}/{total} tỉnh có dữ liệu")
         parts_en.append(f"{n_data} of {total} provinces with data")
     v = info["values"]
-    if n_col:
+    if extra is not None and len(extra.dropna()):  # Hà Tây's value counts for the range, though not drawn
+        v = pd.concat([v, extra.dropna()])
+    if len(v):
         lo, hi = float(v.min()), float(v.max())
         parts_vi.append(f"thấp nhất {_extremes(v, units, 'min', 'vi')} ({_fmt(lo, 'vi')}), "
                         f"cao nhất {_extremes(v, units, 'max', 'vi')} ({_fmt(hi, 'vi')})")
