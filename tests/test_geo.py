@@ -33,6 +33,15 @@ def _collection(fig, gid):
     return [c for ax in fig.axes for c in ax.collections if c.get_gid() == gid]
 
 
+def _save_without_warnings(fig) -> int:
+    import warnings
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig.savefig(buf, format="png")
+    return len(buf.getvalue())
+
+
 def test_raw_geo_files_are_byte_identical_to_the_published_ones():
     from cchc_analysis.manifest import load_manifest
     entries = {e["path"]: e for e in load_manifest()["files"]}
@@ -191,6 +200,7 @@ def test_choropleth_hand_made_series_and_vietnamese_text():
     assert any("3/63 tỉnh có dữ liệu" in t for t in texts)
     assert "thấp nhất Hà Nội (1,00), cao nhất Đà Nẵng (3,00)" in alt and "lowest Hà Nội (1.00)" in alt
     assert alt == unicodedata.normalize("NFC", alt)
+    _save_without_warnings(fig)   # a glyph missing from DejaVu Sans would warn here
     plt.close(fig)
 
 
@@ -267,6 +277,7 @@ def test_small_multiples_one_map_per_column(scores):
     texts = _texts(fig)
     assert any("Tham gia\nParticipation\n62/63" in t for t in texts) and any(maps.CREDIT in t for t in texts)
     assert "61/63 tỉnh được tô màu" in alt
+    assert _save_without_warnings(fig) < 200_000
     with pytest.raises(ValueError, match="titles missing"):
         maps.small_multiples(frame, {"d1_participation": ("a", "b")})
     plt.close(fig)
