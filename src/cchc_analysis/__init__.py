@@ -19,3 +19,14 @@ def panel(indices=None, indicators="overall", units="provinces", include_partial
 def codebook(df=None):
     """The codebook of a panel as a table (column, names vi/en, unit, scale, source, methodology notes, label)."""
     return _panel_module.codebook(df)
+
+
+def __getattr__(name: str):
+    """Lazy attributes: `geometry` (from .geo) and the modules `geo` and `maps` (geopandas loads on first use)."""
+    if name == "geometry":
+        from .geo import geometry
+        return geometry
+    if name in ("geo", "maps"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
