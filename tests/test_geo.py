@@ -164,7 +164,7 @@ def test_a_crosswalk_code_outside_the_registry_is_an_error(tmp_path, monkeypatch
 
 def test_choropleth_partial_series_hatches_the_missing(scores):
     v = scores[(scores.index_id == "pci") & (scores.year == 2023) & (scores.indicator == "overall")]
-    v = v.set_index("province_code")["value"]
+    v = v.set_index("province_code")["value"].dropna()  # rank-only rows (a rank stated without a score) have no value
     assert len(v) == 16
     fig, alt = maps.choropleth(v, title_vi="Chỉ số PCI", title_en="PCI score", legend_vi="điểm",
                                legend_en="score", year=2023, highlight="67")

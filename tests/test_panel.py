@@ -7,7 +7,7 @@ import pytest
 
 import cchc_analysis as ca
 from cchc_analysis import cli, export
-from cchc_analysis.panel import (PanelError, codebook, comparability_groups, short_label, year_scales)
+from cchc_analysis.panel_data import (PanelError, codebook, comparability_groups, short_label, year_scales)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """cchc-analysis: Vietnam's public-administration reform indices, cleaned, validated and analysed."""
 from . import provinces, vn  # noqa: F401
-from . import panel as _panel_module  # noqa: E402  (loaded first so that the name `panel` below is the function)
 
 
 def load(name: str):
@@ -11,14 +10,16 @@ def load(name: str):
 
 def panel(indices=None, indicators="overall", units="provinces", include_partial=False, method=None, weights=None):
     """A province × year panel of the indices with scales, comparability groups, coverage and ranks
-    (module `cchc_analysis.panel`); codebook in `.attrs["codebook"]` and `codebook()`."""
-    return _panel_module.panel(indices=indices, indicators=indicators, units=units, include_partial=include_partial,
+    (module `cchc_analysis.panel_data`); codebook in `.attrs["codebook"]` and `codebook()`."""
+    from .panel_data import panel as _panel
+    return _panel(indices=indices, indicators=indicators, units=units, include_partial=include_partial,
                   method=method, weights=weights)
 
 
 def codebook(df=None):
     """The codebook of a panel as a table (column, names vi/en, unit, scale, source, methodology notes, label)."""
-    return _panel_module.codebook(df)
+    from .panel_data import codebook as _codebook
+    return _codebook(df)
 
 
 def __getattr__(name: str):

@@ -34,7 +34,7 @@ def stata_name(column: str) -> str:
 
 def table_codebook(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """Codebook of a processed table from its schema (column, name_en, label, source)."""
-    from .panel import short_label
+    from .panel_data import short_label
     from .schema import SCHEMAS
 
     s = SCHEMAS[name]
@@ -48,7 +48,7 @@ def export(table: str, fmt: str, out, indices=None, indicators="overall", units=
            include_partial=False) -> list[Path]:
     """Write `table` ('panel' or a processed table) to `out` in `fmt`; returns the files written."""
     from .data import TABLES, load
-    from .panel import codebook, panel
+    from .panel_data import codebook, panel
 
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -120,7 +120,7 @@ def to_stata(df: pd.DataFrame, path, book: pd.DataFrame, book_raw: list[dict]) -
     d = pd.DataFrame(d).rename(columns=names)
     strl = [names[c] for c in df.columns if d[names[c]].dtype == object
             and d[names[c]].map(lambda v: len(v.encode("utf-8"))).max(initial=0) > 2045]
-    from .panel import short_label
+    from .panel_data import short_label
     var_labels = {names[c]: short_label(labels.get(c, c)) for c in df.columns}
     vlabels = {names[c]: v for c, v in value_labels.items()}
     d.to_stata(path, write_index=False, version=118, variable_labels=var_labels, value_labels=vlabels or None,
@@ -136,7 +136,7 @@ def site_downloads(out_dir: Path) -> list[Path]:
     import json
 
     from . import paths
-    from .panel import codebook, panel
+    from .panel_data import codebook, panel
 
     folder = Path(out_dir) / "downloads"
     stamp_src = paths.PROCESSED / ".build.json"

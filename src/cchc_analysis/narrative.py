@@ -272,7 +272,7 @@ def _headline(data: BriefData, index_id: str, year: int, code: str, name_vi: str
 
 def _period_scale_max(data: BriefData, index_id: str, year: int) -> float | None:
     """The headline's maximum in `year` where the scale changed over time (data/reference/indicator_scales.csv)."""
-    from .panel import _scale_periods, year_scales
+    from .panel_data import _scale_periods, year_scales
 
     if not ((_scale_periods().index_id == index_id) & (_scale_periods().indicator == "overall")).any():
         return None
