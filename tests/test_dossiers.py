@@ -378,7 +378,7 @@ def test_hash_collisions_never_report_duplicates(monkeypatch, hand_csv):
     assert "dossier_id: missing in 1 row(s), first at row 5" in str(err.value)
     assert "dossier_id: duplicated in 2 row(s), first at row 2" in str(err.value)
     # a hash collision makes the cheap check fail; the exact pass then finds nothing
-    monkeypatch.setattr(dossiers, "_ids_distinct", lambda src: False)
+    monkeypatch.setattr(dossiers, "_ids_distinct", lambda src, steps: False)
     assert dossier_kpis(hand_csv, by=())["received"].iloc[0] == 13
     assert dossier_kpis(_ids_frame(["a", "b", "c"]), by=())["received"].iloc[0] == 3
 

@@ -242,6 +242,7 @@ class _Source:
                               row=1 if self.fmt.startswith("csv") else None, column=missing[0])
         if self.fmt != "frame":
             self._mark_synthetic()
+        self.as_written = self._labels_as_written()
 
     def _register(self, source) -> None:
         """Register the export's columns (and spreadsheet row numbers) as an Arrow table."""
@@ -283,6 +284,17 @@ class _Source:
         if self.attrs["synthetic"]:
             self.attrs["source"] = LABEL
 
+    def _labels_as_written(self) -> set[str]:
+        """Label columns whose distinct values are all canonical already: read as written (no per-row
+        mapping, which would cost as much as the KPIs)."""
+        cols = [c for c in _ALIASES if c in self.columns and self.types.get(c) == "VARCHAR"]
+        if not cols:
+            return set()
+        distinct = ", ".join(f'list(DISTINCT "{c}")' for c in cols)
+        found = self._run(f"SELECT {distinct} FROM {self.reader}").fetchall()[0]
+        canonical = {"level": LEVELS, "channel": CHANNELS}
+        return {c for c, values in zip(cols, found) if all(v in canonical[c] for v in values or () if v is not None)}
+
     def scan(self, columns: tuple[str, ...], row_expr: str | None = None) -> str:
         """SELECT of normalised `columns` (+ raw text and parse flags for the checks) and _row."""
         items = [f"{row_expr or self.row_expr} AS _row"]
@@ -299,7 +311,9 @@ class _Source:
                 raise SourceError(self.file, f"column cannot be read: type {kind}, expected text "
                                   "(read text columns as strings, e.g. dtype=str)", column=c)
             text = f'nullif(CAST("{c}" AS VARCHAR), \'\')'
-            if c in _ALIASES:
+            if c in self.as_written:
+                items += [f'"{c}" AS {c}', f'"{c}" AS {c}__raw']
+            elif c in _ALIASES:
                 items += [f"{_sql_case(text, _ALIASES[c])} AS {c}", f"{text} AS {c}__raw"]
             else:
                 items.append(f"{text} AS {c}")
@@ -350,15 +364,21 @@ _CHECKS = [   # (column, check, failing condition, value shown): every validatio
 _LATEST = "epoch_us(max(greatest(received_at, coalesce(resolved_at, received_at))))"
 
 
-def _ids_distinct(src: _Source) -> bool:
-    """True when no dossier_id occurs twice. Ids strictly increasing or decreasing in scan order prove
-    it in one streaming pass; otherwise as many distinct 64-bit hashes as ids do. False may be a hash
-    collision: the exact check in _failures decides."""
-    ids = src.scan(("dossier_id",))
-    steps = src._fetch(f"SELECT count(*) FILTER (WHERE dossier_id <= _prev), count(*) FILTER (WHERE dossier_id >= "
-                       f"_prev) FROM (SELECT dossier_id, lag(dossier_id) OVER () AS _prev FROM ({ids}))")[0]
+def _order_sql(src: _Source) -> str:
+    """The id pass (one streaming pass over dossier_id): rows failing an id check, and counts of ids not
+    above / not below the previous id in scan order."""
+    return (f"SELECT {_any_check(True)} AS _bad_id, count(*) FILTER (WHERE dossier_id <= _prev) AS _up, "
+            f"count(*) FILTER (WHERE dossier_id >= _prev) AS _down FROM (SELECT dossier_id, lag(dossier_id) "
+            f"OVER () AS _prev FROM ({src.scan(('dossier_id',))}))")
+
+
+def _ids_distinct(src: _Source, steps) -> bool:
+    """True when no dossier_id occurs twice: ids strictly increasing or decreasing in scan order (steps from
+    _order_sql: one of them 0) prove it; otherwise as many distinct 64-bit hashes as ids do. False may be a
+    hash collision: the exact check in _failures decides."""
     if min(steps) == 0:
         return True
+    ids = src.scan(("dossier_id",))
     return bool(src._fetch(f"SELECT count(dossier_id) = count(DISTINCT hash(dossier_id)) FROM ({ids})")[0, 0])
 
 
@@ -379,18 +399,22 @@ def _failures(src: _Source, row_expr: str | None = None) -> list[Failure]:
             for column, check, n, r, v in found if n]
 
 
-def _validate(src: _Source) -> int | None:
-    """Run every check in one aggregate pass (plus the id check) and return the latest timestamp in µs
-    (the default as_of). Rows are located only when a check fails (CSV in a second, single-threaded
-    pass that numbers rows in file order)."""
-    counts = [f"count(*) FILTER (WHERE {cond})" for _, _, cond, _ in _CHECKS]
-    row = src._fetch(f"SELECT {', '.join(counts + [_LATEST])} FROM ({src.scan(src.columns)})")[0]
-    if any(row[:-1]) or not _ids_distinct(src):
-        if src.fmt.startswith("csv"):
-            located = _Source(src.source, src.required, src.columns, ordered=True, threads=1)
-            _raise_failures(src.file, _failures(located, "row_number() OVER () + 1"))
-        _raise_failures(src.file, _failures(src))
-    return None if row[-1] is None else int(row[-1])
+def _check_or_raise(src: _Source, bad, bad_id, up, down) -> None:
+    """Raise the SourceError of every failing check, given the number of rows failing any of _CHECKS and the
+    id order steps. Rows are located only when a check fails (CSV in a second, single-threaded pass that
+    numbers rows in file order)."""
+    if not bad and not bad_id and _ids_distinct(src, (up or 0, down or 0)):
+        return
+    if src.fmt.startswith("csv"):
+        located = _Source(src.source, src.required, src.columns, ordered=True, threads=1)
+        _raise_failures(src.file, _failures(located, "row_number() OVER () + 1"))
+    _raise_failures(src.file, _failures(src))
+
+
+def _any_check(ids: bool) -> str:
+    """Count of rows failing any check on dossier_id (ids=True: the id pass) or on the other columns."""
+    conds = [f"({cond})" for column, _, cond, _ in _CHECKS if (column == "dossier_id") == ids]
+    return f"count(*) FILTER (WHERE {' OR '.join(conds)})"
 
 
 # ----------------------------------------------------------------------------- KPI SQL
@@ -419,27 +443,39 @@ def _check_engine(engine: str) -> None:
         raise ValueError(f"engine must be 'auto' or 'duckdb', got {engine!r}")
 
 
-def _prepare(df_or_path, by, as_of, validate: bool, engine: str) -> tuple[_Source, str, int | None]:
-    """Open and (unless validate=False) check the source; SQL of the rows received up to as_of with
-    their group keys and resolution as of as_of; as_of in µs (None: no data)."""
-    by = _normalise_by(by)
+_PT = "(epoch_us(_res) - epoch_us(received_at))"          # processing time in µs of a resolved dossier
+_RES_DAY, _DUE_DAY = "CAST(_res AS DATE)", "CAST(due_at AS DATE)"
+
+
+def _aggregate(df_or_path, by: tuple[str, ...], as_of, validate: bool, engine: str, cells: str,
+               aggregates: list[str]) -> tuple[_Source, int | None]:
+    """ONE scan of the source: per (by keys [+ cells]) group the `aggregates` over the rows received up
+    to as_of and, when validating, the count of every check over all rows, into the temporary table
+    ``agg``; then raise if a check fails. Returns the source and as_of in µs (None: no data)."""
     _check_engine(engine)
     used = {"channel", "received_at", "due_at", "resolved_at"} | (set(by) - {"month"})
     src = _Source(df_or_path, KPI_INPUT_COLUMNS, tuple(c for c in KPI_INPUT_COLUMNS if validate or c in used))
-    latest = _validate(src) if validate else None
+    scan = src.scan(src.columns)
     as_of_us = _as_of_us(as_of)
-    if as_of_us is None and not validate:
-        value = src._fetch(f"SELECT {_LATEST} FROM ({src.scan(src.columns)})")[0, 0]
-        latest = None if value is None else int(value)
-    as_of_us = latest if as_of_us is None else as_of_us
-    limit = f"TIMESTAMP '{pd.Timestamp(as_of_us or 0, unit='us').isoformat(sep=' ')}'"
+    if as_of_us is None:                       # default: the latest timestamp in the file
+        value = src._fetch(f"SELECT {_LATEST} FROM ({scan})")[0, 0]
+        as_of_us = None if value is None else int(value)
+    limit = "NULL::TIMESTAMP" if as_of_us is None else \
+        f"TIMESTAMP '{pd.Timestamp(as_of_us, unit='us').isoformat(sep=' ')}'"
     key_sql = {"level": "level", "channel": "channel", "procedure_code": "procedure_code",
                "month": "strftime(received_at, '%Y-%m')"}
-    keys = [f"{key_sql[k]} AS {k}" for k in by]
-    window = (f"SELECT {', '.join(keys + ['channel AS _channel', 'received_at', 'due_at'])}, "
-              f"CASE WHEN resolved_at <= {limit} THEN resolved_at END AS resolved_at "
-              f"FROM ({src.scan(src.columns)}) WHERE received_at <= {limit}")
-    return src, window, as_of_us
+    keys = [f"{key_sql[k]} AS {k}" for k in by] + ([f"{cells} AS bin"] if cells else [])
+    window = (f"SELECT *, received_at <= {limit} AS _in, CASE WHEN received_at <= {limit} AND resolved_at <= "
+              f"{limit} THEN resolved_at END AS _res, CAST({limit} AS DATE) AS _as_of_day FROM ({scan})")
+    group = f" GROUP BY {', '.join(list(by) + (['bin'] if cells else []))}" if keys else ""
+    checks = [f"{_any_check(False)} AS _bad"] if validate else []
+    grouped = f"SELECT {', '.join(keys + aggregates + checks)} FROM ({window}){group}"
+    # the id order is checked by a (single-threaded) streaming pass that DuckDB runs beside the grouping
+    src._fetch(f"CREATE TEMP TABLE agg AS SELECT * FROM ({grouped})"
+               + (f" CROSS JOIN ({_order_sql(src)})" if validate else ""))
+    if validate:
+        _check_or_raise(src, *src._fetch("SELECT sum(_bad), min(_bad_id), min(_up), min(_down) FROM agg")[0])
+    return src, as_of_us
 
 
 def _pct(num: str, den: str) -> str:
@@ -450,10 +486,11 @@ def _days(us: str) -> str:
     return f"CAST({us} AS DOUBLE) / {_DAY_US}"
 
 
-def _result_attrs(attrs: dict, as_of_us: int | None) -> dict:
-    keep = {k: attrs[k] for k in ("source_file", "synthetic", "source") if k in attrs}
-    keep["as_of"] = None if as_of_us is None else pd.Timestamp(as_of_us, unit="us")
-    return keep
+def _result(src: _Source, sql: str, as_of_us: int | None) -> pd.DataFrame:
+    out = src.frame(sql)
+    out.attrs.update({k: src.attrs[k] for k in ("source_file", "synthetic", "source") if k in src.attrs})
+    out.attrs["as_of"] = None if as_of_us is None else pd.Timestamp(as_of_us, unit="us")
+    return out
 
 
 def dossier_kpis(df_or_path, by=("level",), as_of=None, engine: str = "auto",
@@ -470,26 +507,22 @@ def dossier_kpis(df_or_path, by=("level",), as_of=None, engine: str = "auto",
     ``by + KPI_COLUMNS``: counts as int64, percentages 0–100 and processing days as float64 (NA
     where undefined), Arrow-backed; ``attrs`` has as_of, source_file and synthetic.
     """
-    src, window, as_of_us = _prepare(df_or_path, by, as_of, validate, engine)
     by = _normalise_by(by)
-    as_of_day = pd.Timestamp(as_of_us or 0, unit="us").strftime("%Y-%m-%d")
-    res_day, due_day = "CAST(resolved_at AS DATE)", "CAST(due_at AS DATE)"
-    counts = ["count(*) AS received", "count(resolved_at) AS resolved",
-              f"count(*) FILTER (WHERE {res_day} < {due_day}) AS ahead",
-              f"count(*) FILTER (WHERE {res_day} = {due_day}) AS on_time",
-              f"count(*) FILTER (WHERE {res_day} > {due_day}) AS late",
-              "count(*) FILTER (WHERE _channel = 'online') AS online",
-              f"count(*) FILTER (WHERE resolved_at IS NULL AND {due_day} < DATE '{as_of_day}') AS overdue_backlog",
-              f"quantile_disc(epoch_us(resolved_at) - epoch_us(received_at), {list(QUANTILES.values())}) AS _q"]
+    counts = ["count(*) FILTER (WHERE _in) AS received", "count(_res) AS resolved",
+              f"count(*) FILTER (WHERE {_RES_DAY} < {_DUE_DAY}) AS ahead",
+              f"count(*) FILTER (WHERE {_RES_DAY} = {_DUE_DAY}) AS on_time",
+              f"count(*) FILTER (WHERE {_RES_DAY} > {_DUE_DAY}) AS late",
+              "count(*) FILTER (WHERE _in AND channel = 'online') AS online",
+              f"count(*) FILTER (WHERE _in AND _res IS NULL AND {_DUE_DAY} < _as_of_day) AS overdue_backlog",
+              f"quantile_disc({_PT}, {list(QUANTILES.values())}) AS _q"]
+    src, as_of_us = _aggregate(df_or_path, by, as_of, validate, engine, "", counts)
     shares = {"resolution_rate": _pct("resolved", "received"), "ahead_share": _pct("ahead", "resolved"),
               "on_time_share": _pct("on_time", "resolved"), "late_share": _pct("late", "resolved"),
               "online_share": _pct("online", "received")}
     shares.update({f"{name}_processing_days": _days(f"_q[{i + 1}]") for i, name in enumerate(QUANTILES)})
-    outer = list(by) + [f"{shares[c]} AS {c}" if c in shares else c for c in KPI_COLUMNS]
-    group = f" GROUP BY {', '.join(by)} ORDER BY {', '.join(by)}" if by else ""
-    out = src.frame(f"SELECT {', '.join(outer)} FROM (SELECT {', '.join(list(by) + counts)} FROM ({window}){group})")
-    out.attrs.update(_result_attrs(src.attrs, as_of_us))
-    return out
+    select = list(by) + [f"{shares[c]} AS {c}" if c in shares else c for c in KPI_COLUMNS]
+    where = f" WHERE received > 0 ORDER BY {', '.join(by)}" if by else ""
+    return _result(src, f"SELECT {', '.join(select)} FROM agg{where}", as_of_us)
 
 
 def _bins_us(bins) -> np.ndarray:
@@ -509,23 +542,17 @@ def processing_time_distribution(df_or_path, by=(), bins=None, as_of=None, engin
     ``by + (days_from, days_to, resolved, share)``: the count and the % of the group's resolved
     dossiers (bins without dossiers have count 0). Same sources and rules as :func:`dossier_kpis`.
     """
-    edges = _bins_us(bins)
-    src, window, as_of_us = _prepare(df_or_path, by, as_of, validate, engine)
-    keys = list(_normalise_by(by)) or ["_all"]
-    pt = "(epoch_us(resolved_at) - epoch_us(received_at))"
-    bin_sql = " + ".join(f"CAST({pt} >= {e} AS INTEGER)" for e in edges) + " - 1"
+    by, edges = _normalise_by(by), _bins_us(bins)
+    bin_sql = " + ".join(f"CAST({_PT} >= {e} AS INTEGER)" for e in edges) + " - 1"
+    src, as_of_us = _aggregate(df_or_path, by, as_of, validate, engine, bin_sql, ["count(_res) AS n"])
+    keys = list(by) or ["_all"]
     bounds = ", ".join(f"({i}, {e}, {edges[i + 1] if i + 1 < len(edges) else 'NULL'})" for i, e in enumerate(edges))
-    cells = (f"SELECT {', '.join(list(by) or ['true AS _all'])}, {bin_sql} AS bin, count(*) AS n FROM ({window}) "
-             f"WHERE resolved_at IS NOT NULL GROUP BY ALL")
-    partition = f"PARTITION BY {', '.join(keys)}"
-    sql = (f"WITH c AS ({cells}), g AS (SELECT DISTINCT {', '.join(keys)} FROM c), b(bin, lo, hi) AS "
-           f"(VALUES {bounds}) SELECT {', '.join(by) + ', ' if by else ''}{_days('lo')} AS days_from, "
-           f"{_days('hi')} AS days_to, coalesce(n, 0) AS resolved, "
-           f"{_pct('coalesce(n, 0)', f'sum(coalesce(n, 0)) OVER ({partition})')} AS share "
+    share = _pct("coalesce(n, 0)", f"sum(coalesce(n, 0)) OVER (PARTITION BY {', '.join(keys)})")
+    sql = (f"WITH c AS (SELECT *, true AS _all FROM agg WHERE n > 0), g AS (SELECT DISTINCT {', '.join(keys)} FROM c),"
+           f" b(bin, lo, hi) AS (VALUES {bounds}) SELECT {''.join(k + ', ' for k in by)}{_days('lo')} AS days_from, "
+           f"{_days('hi')} AS days_to, coalesce(n, 0) AS resolved, {share} AS share "
            f"FROM g CROSS JOIN b LEFT JOIN c USING ({', '.join(keys)}, bin) ORDER BY {', '.join(keys)}, bin")
-    out = src.frame(sql)
-    out.attrs.update(_result_attrs(src.attrs, as_of_us))
-    return out
+    return _result(src, sql, as_of_us)
 
 
 def read_dossiers(source) -> pd.DataFrame:
@@ -538,7 +565,8 @@ def read_dossiers(source) -> pd.DataFrame:
     ``source``). Raises SourceError on bad input.
     """
     src = _Source(source, COLUMNS, ordered=True)
-    _validate(src)
+    _check_or_raise(src, *src._fetch(f"SELECT * FROM (SELECT {_any_check(False)} FROM ({src.scan(COLUMNS)})) "
+                                     f"CROSS JOIN ({_order_sql(src)})")[0])
     out = src.frame(f"SELECT {', '.join(COLUMNS)} FROM ({src.scan(COLUMNS)})")
     out.attrs.update(src.attrs)
     return out
