@@ -51,12 +51,14 @@ def cpu():
 import duckdb
 import pandas as pd
 from cchc_analysis.dossiers import dossier_kpis
-path, kind, by, validate, out = sys.argv[1], sys.argv[2], tuple(filter(None, sys.argv[3].split(","))), sys.argv[4] == "1", sys.argv[5]
+path, kind, out = sys.argv[1], sys.argv[2], sys.argv[5]
+by, validate = tuple(filter(None, sys.argv[3].split(","))), sys.argv[4] == "1"
 keys = ", ".join(by)
 plain = f'''
 SELECT {keys + "," if by else ""} received, resolved, 100 * resolved::DOUBLE / nullif(received, 0) AS resolution_rate,
        ahead, on_time, late, 100 * ahead::DOUBLE / nullif(resolved, 0) AS ahead_share,
-       100 * on_time::DOUBLE / nullif(resolved, 0) AS on_time_share, 100 * late::DOUBLE / nullif(resolved, 0) AS late_share,
+       100 * on_time::DOUBLE / nullif(resolved, 0) AS on_time_share,
+       100 * late::DOUBLE / nullif(resolved, 0) AS late_share,
        online, 100 * online::DOUBLE / nullif(received, 0) AS online_share, overdue_backlog,
        q[1]::DOUBLE / 86400000000 AS median_processing_days, q[2]::DOUBLE / 86400000000 AS p90_processing_days
 FROM (

@@ -287,7 +287,8 @@ def test_every_failure_is_reported_at_once(tmp_path, kind):
 def test_missing_column_and_unknown_format(tmp_path):
     path = tmp_path / "short.csv"
     path.write_text("dossier_id,procedure_code,level\nA,1,tinh\n", encoding="utf-8")
-    for source in (path, pd.read_csv(path, dtype=str), pa.table({"dossier_id": ["A"], "procedure_code": ["1"], "level": ["tinh"]})):
+    table = pa.table({"dossier_id": ["A"], "procedure_code": ["1"], "level": ["tinh"]})
+    for source in (path, pd.read_csv(path, dtype=str), table):
         with pytest.raises(SourceError) as err:
             dossier_kpis(source)
         assert err.value.column == "channel" and "missing column" in str(err.value)

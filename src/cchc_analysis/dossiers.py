@@ -51,7 +51,10 @@ Engine
 ------
 DuckDB is the one engine: a file is queried in place (``read_parquet``/``read_csv``), a DataFrame or
 Arrow table is registered with DuckDB, and all of them go through the same SQL checks
-(:data:`_CHECKS`) and the same KPI SQL. It works when the data do not fit in memory (DuckDB spills to a
+(:data:`_CHECKS`) and the same KPI SQL. One grouped scan computes the KPIs and counts the rows failing a
+check; beside it a streaming pass over dossier_id proves the ids unique when they are strictly increasing
+or decreasing in scan order (otherwise distinct 64-bit hashes are counted, and only a failing check is
+located exactly, row by row). It works when the data do not fit in memory (DuckDB spills to a
 temporary folder; set :data:`DUCKDB_SETTINGS` e.g. ``{"memory_limit": "2GB"}``; the quantiles still
 keep 8 bytes per resolved dossier of a group). ``engine=`` is kept for compatibility: "auto" and
 "duckdb" are the same, "pandas" runs DuckDB with a DeprecationWarning.
@@ -211,7 +214,7 @@ class _Source:
 
     def __init__(self, source, required: tuple[str, ...], columns: tuple[str, ...] | None = None,
                  ordered: bool = False, threads: int | None = None):
-        config = {"preserve_insertion_order": "true" if ordered else "false",
+        config = {"preserve_insertion_order": "true" if ordered else "false", "enable_progress_bar": "false",
                   "temp_directory": str(Path(tempfile.gettempdir()) / "cchc_duckdb")}
         config.update(DUCKDB_SETTINGS)
         if threads:
