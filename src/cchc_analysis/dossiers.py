@@ -214,13 +214,14 @@ class _Source:
 
     def __init__(self, source, required: tuple[str, ...], columns: tuple[str, ...] | None = None,
                  ordered: bool = False, threads: int | None = None):
-        config = {"preserve_insertion_order": "true" if ordered else "false", "enable_progress_bar": "false",
+        config = {"preserve_insertion_order": "true" if ordered else "false",
                   "temp_directory": str(Path(tempfile.gettempdir()) / "cchc_duckdb")}
         config.update(DUCKDB_SETTINGS)
         if threads:
             config["threads"] = threads
         self.con = duckdb.connect(config=config)
         self.con.execute(f"SET TimeZone = {_sql_str(LOCAL_TZ)}")   # for TIMESTAMPTZ -> local time
+        self.con.execute("SET enable_progress_bar = false")          # no bar in notebook output
         self.source, self.required, self.columns = source, required, columns or required
         if isinstance(source, (pd.DataFrame, pa.Table)):
             self._register(source)
