@@ -221,7 +221,6 @@ class _Source:
             config["threads"] = threads
         self.con = duckdb.connect(config=config)
         self.con.execute(f"SET TimeZone = {_sql_str(LOCAL_TZ)}")   # for TIMESTAMPTZ -> local time
-        self.con.execute("SET enable_progress_bar = false")          # no bar in notebook output
         self.source, self.required, self.columns = source, required, columns or required
         if isinstance(source, (pd.DataFrame, pa.Table)):
             self._register(source)
