@@ -1,4 +1,5 @@
-"""Dossier KPI engine: hand-checked KPIs, engine parity, CSV/Parquet parity, bad exports."""
+"""Dossier KPIs (DuckDB, the one engine): hand-checked KPIs, the same values from CSV, Parquet, DataFrame
+and Arrow input, an independent pandas/numpy oracle on synthetic data, bad exports."""
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ from cchc_analysis.dossiers import dossier_kpis, processing_time_distribution, r
 from cchc_analysis.errors import SourceError
 from cchc_analysis.synthetic import LABEL, synthetic_dossiers, write_synthetic
 
-ENGINES = ("pandas", "duckdb")
+SOURCES = ("csv", "parquet", "frame", "arrow")
 
 # A hand-written export: 13 dossiers, spellings as a province might write them.
 # Outcomes at AS_OF (2024-03-20 12:00), worked out by hand in the comments.
@@ -64,13 +65,31 @@ def synthetic_parquet(tmp_path_factory):
     return write_synthetic(tmp_path_factory.mktemp("syn") / "syn.parquet", 100_000, seed=7)
 
 
+def _source(kind: str, csv_path, parquet_path):
+    """The same export as a CSV path, a Parquet path, a raw text DataFrame (spellings and empty cells as
+    written, rows numbered as in the CSV) or an Arrow table with timestamp columns."""
+    if kind == "csv":
+        return csv_path
+    if kind == "parquet":
+        return parquet_path
+    if kind == "frame":
+        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+        frame.attrs.update(source_file=csv_path.name, row_offset=2)
+        return frame
+    return pq.read_table(parquet_path)
+
+
+@pytest.fixture(params=SOURCES)
+def hand(request, hand_csv, hand_parquet):
+    return _source(request.param, hand_csv, hand_parquet)
+
+
 def _row(kpis: pd.DataFrame, level: str) -> pd.Series:
     return kpis.set_index("level").loc[level]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_hand_export_kpis_by_level(hand_csv, engine):
-    kpis = dossier_kpis(hand_csv, by=("level",), as_of=AS_OF, engine=engine)
+def test_hand_export_kpis_by_level(hand):
+    kpis = dossier_kpis(hand, by=("level",), as_of=AS_OF)
     assert kpis["level"].tolist() == ["huyen", "tinh", "xa"]
     tinh, huyen, xa = (_row(kpis, lv) for lv in ("tinh", "huyen", "xa"))
     counts = ["received", "resolved", "ahead", "on_time", "late", "online", "overdue_backlog"]
@@ -92,28 +111,26 @@ def test_hand_export_kpis_by_level(hand_csv, engine):
     assert kpis.attrs["as_of"] == pd.Timestamp(AS_OF)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_hand_export_overall_and_default_as_of(hand_csv, engine):
-    overall = dossier_kpis(hand_csv, by=(), as_of=AS_OF, engine=engine).iloc[0]
+def test_hand_export_overall_and_default_as_of(hand):
+    overall = dossier_kpis(hand, by=(), as_of=AS_OF).iloc[0]
     assert overall[["received", "resolved", "ahead", "on_time", "late", "online", "overdue_backlog"]].tolist() \
         == [12, 8, 4, 2, 2, 5, 3]
     assert overall["median_processing_days"] == pytest.approx(2 + H)      # 4th of 8 sorted times
     assert overall["p90_processing_days"] == pytest.approx(4 + 9.5 * H)   # 8th of 8
     # default as_of = latest timestamp in the file (H3 resolved 2024-03-25 08:00)
-    full = dossier_kpis(hand_csv, by=("level",), engine=engine)
+    full = dossier_kpis(hand, by=("level",))
     assert full.attrs["as_of"] == pd.Timestamp("2024-03-25 08:00")
     huyen = _row(full, "huyen")
     assert huyen[["received", "resolved", "ahead", "late", "overdue_backlog"]].tolist() == [4, 3, 1, 2, 0]
     assert huyen["p90_processing_days"] == pytest.approx(20.0)
     assert _row(full, "tinh")["overdue_backlog"] == 1      # T5 is due on the as_of day: not overdue yet
-    months = dossier_kpis(hand_csv, by=("month",), engine=engine)
+    months = dossier_kpis(hand, by=("month",))
     assert months["month"].tolist() == ["2024-02", "2024-03"]
     assert months["received"].tolist() == [3, 10]
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_hand_export_histogram(hand_csv, engine):
-    hist = processing_time_distribution(hand_csv, bins=(0, 1, 3, 5), as_of=AS_OF, engine=engine)
+def test_hand_export_histogram(hand):
+    hist = processing_time_distribution(hand, bins=(0, 1, 3, 5), as_of=AS_OF)
     # resolved by AS_OF: 8h | 1d, 1d, 2d1h | 3d, 3d2h, 4d, 4d9h30
     assert hist["days_from"].tolist() == [0.0, 1.0, 3.0, 5.0]
     assert hist["resolved"].tolist() == [1, 3, 4, 0]
@@ -121,12 +138,14 @@ def test_hand_export_histogram(hand_csv, engine):
     assert pd.isna(hist["days_to"].iloc[-1])
 
 
-def test_csv_and_parquet_give_the_same_kpis(hand_csv, hand_parquet):
+def test_csv_parquet_frame_and_arrow_give_the_same_kpis(hand_csv, hand_parquet):
     for by in [("level",), ("procedure_code",), ("month", "channel")]:
-        for engine in ENGINES:
-            a = dossier_kpis(hand_csv, by=by, as_of=AS_OF, engine=engine)
-            b = dossier_kpis(hand_parquet, by=by, as_of=AS_OF, engine=engine)
+        a = dossier_kpis(hand_csv, by=by, as_of=AS_OF)
+        for kind in SOURCES[1:]:
+            b = dossier_kpis(_source(kind, hand_csv, hand_parquet), by=by, as_of=AS_OF)
             pd.testing.assert_frame_equal(a, b, check_exact=True)
+        h1, h2 = (processing_time_distribution(s, by=by, as_of=AS_OF) for s in (hand_csv, pq.read_table(hand_parquet)))
+        pd.testing.assert_frame_equal(h1, h2, check_exact=True)
 
 
 def test_read_dossiers_is_arrow_backed_and_normalised(hand_csv):
@@ -138,34 +157,69 @@ def test_read_dossiers_is_arrow_backed_and_normalised(hand_csv):
     assert sorted(df["channel"].unique()) == ["direct", "online", "postal"]
     assert df["resolved_at"].isna().sum() == 4
     assert df.attrs["synthetic"] is False
+    assert df["dossier_id"].tolist() == [r.split(",")[0] for r in ROWS]          # file order
+    assert df["level"].tolist()[:4] == ["tinh"] * 4 and df["channel"].tolist()[:4] == ["online", "direct",
+                                                                                        "online", "postal"]
     # a frame works as input as well as a path
     pd.testing.assert_frame_equal(dossier_kpis(df, as_of=AS_OF), dossier_kpis(hand_csv, as_of=AS_OF))
 
 
+def _oracle(df: pd.DataFrame, by: tuple[str, ...], as_of) -> pd.DataFrame:
+    """The KPI rules written again in plain pandas/numpy (row by row vectorised, no SQL)."""
+    as_of = pd.Timestamp(as_of) if as_of is not None else max(df["received_at"].max(), df["resolved_at"].max())
+    d = df[df["received_at"] <= as_of].copy()
+    d["month"] = d["received_at"].dt.strftime("%Y-%m")
+    res = d["resolved_at"].where(d["resolved_at"] <= as_of)
+    res_day, due_day = res.dt.floor("D"), d["due_at"].dt.floor("D")
+    d = d.assign(received=1, resolved=res.notna(), ahead=res_day < due_day, on_time=res_day == due_day,
+                 late=res_day > due_day, online=d["channel"] == "online",
+                 overdue_backlog=res.isna() & (due_day < as_of.floor("D")),
+                 days=(res - d["received_at"]).dt.total_seconds() / 86400)
+    cols = ["received", "resolved", "ahead", "on_time", "late", "online", "overdue_backlog"]
+    d[cols] = d[cols].fillna(False).astype(np.int64)
+    keys = list(by) or (lambda _: 0)
+    rows = []
+    for key, g in d.groupby(keys, sort=True):
+        days = g["days"].dropna().to_numpy(np.float64)
+        q = [np.quantile(days, p, method="inverted_cdf") if days.size else np.nan for p in (0.5, 0.9)]
+        rows.append([*(key if isinstance(key, tuple) else (key,))[:len(by)], *g[cols].sum().tolist(), *q])
+    return pd.DataFrame(rows, columns=list(by) + cols + ["median_processing_days", "p90_processing_days"])
+
+
 @pytest.mark.parametrize("by", [(), ("level",), ("procedure_code",), ("month",), ("level", "channel")])
-def test_engines_agree_on_synthetic_data(synthetic_parquet, by):
-    a = dossier_kpis(synthetic_parquet, by=by, engine="pandas")
-    b = dossier_kpis(synthetic_parquet, by=by, engine="duckdb")
-    pd.testing.assert_frame_equal(a, b, check_exact=True)
-    assert a.attrs["synthetic"] and b.attrs["synthetic"]
-    assert a["received"].sum() == 100_000
-
-
-def test_engines_agree_with_as_of_and_histogram(synthetic_parquet):
-    for engine_pair in [("pandas", "duckdb")]:
-        a, b = (dossier_kpis(synthetic_parquet, by=("month", "level"), as_of="2024-07-15 12:00", engine=e)
-                for e in engine_pair)
+def test_synthetic_kpis_match_an_independent_oracle(synthetic_parquet, by):
+    a = dossier_kpis(synthetic_parquet, by=by)
+    for other in (read_dossiers(synthetic_parquet), pq.read_table(synthetic_parquet)):
+        b = dossier_kpis(other, by=by)
         pd.testing.assert_frame_equal(a, b, check_exact=True)
-        assert a["month"].max() == "2024-07" and a["overdue_backlog"].sum() > 0
-        h1, h2 = (processing_time_distribution(synthetic_parquet, by=("level",), engine=e) for e in engine_pair)
-        pd.testing.assert_frame_equal(h1, h2, check_exact=True)
-        assert h1.groupby("level")["share"].sum().round(9).tolist() == [100.0, 100.0, 100.0]
+        assert a.attrs["synthetic"] and b.attrs["synthetic"]
+    assert a["received"].sum() == 100_000
+    expected = _oracle(read_dossiers(synthetic_parquet), by, None)
+    got = a[expected.columns].astype(object).where(a[expected.columns].notna(), np.nan)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.astype(object), check_dtype=False,
+                                  check_exact=True)
+
+
+def test_as_of_and_histogram_match_the_oracle(synthetic_parquet):
+    frame = read_dossiers(synthetic_parquet)
+    a = dossier_kpis(synthetic_parquet, by=("month", "level"), as_of="2024-07-15 12:00")
+    expected = _oracle(frame, ("month", "level"), "2024-07-15 12:00")
+    assert a[["month", "level", "received", "resolved", "late", "overdue_backlog"]].astype(object).values.tolist() \
+        == expected[["month", "level", "received", "resolved", "late", "overdue_backlog"]].values.tolist()
+    assert a["month"].max() == "2024-07" and a["overdue_backlog"].sum() > 0
+    h1, h2 = (processing_time_distribution(s, by=("level",)) for s in (synthetic_parquet, frame))
+    pd.testing.assert_frame_equal(h1, h2, check_exact=True)
+    assert h1.groupby("level")["share"].sum().round(9).tolist() == [100.0, 100.0, 100.0]
+    us = (frame["resolved_at"] - frame["received_at"]).dropna().astype("int64[pyarrow]").to_numpy()     # µs
+    edges = np.round(np.asarray(dossiers.DEFAULT_BINS_DAYS, float) * 86_400_000_000).astype(np.int64)
+    counts = np.bincount(np.searchsorted(edges, us, side="right") - 1, minlength=edges.size)
+    assert h1.groupby("days_from", sort=True)["resolved"].sum().tolist() == counts.tolist()
 
 
 def test_quantiles_are_numpy_inverted_cdf(synthetic_parquet):
     df = read_dossiers(synthetic_parquet)
     days = (df["resolved_at"] - df["received_at"]).dt.total_seconds().to_numpy(np.float64, na_value=np.nan) / 86400
-    kpis = dossier_kpis(df, by=("level",), engine="pandas").set_index("level")
+    kpis = dossier_kpis(df, by=("level",)).set_index("level")
     for level in ("huyen", "tinh", "xa"):
         x = days[(df["level"] == level).to_numpy() & ~np.isnan(days)]
         assert kpis.loc[level, "median_processing_days"] == np.quantile(x, 0.5, method="inverted_cdf")
@@ -181,9 +235,8 @@ def test_time_zone_aware_parquet_is_read_as_vietnam_time(hand_parquet, tmp_path)
         table = table.set_column(table.schema.get_field_index(name), name, utc)
     path = tmp_path / "tz.parquet"
     pq.write_table(table, path)
-    for engine in ENGINES:
-        pd.testing.assert_frame_equal(dossier_kpis(path, as_of=AS_OF, engine=engine),
-                                      dossier_kpis(hand_parquet, as_of=AS_OF, engine=engine))
+    for source in (path, table, table.to_pandas()):
+        pd.testing.assert_frame_equal(dossier_kpis(source, as_of=AS_OF), dossier_kpis(hand_parquet, as_of=AS_OF))
 
 
 def _bad_csv(tmp_path, row_index: int, column: str, value: str):
@@ -195,7 +248,7 @@ def _bad_csv(tmp_path, row_index: int, column: str, value: str):
     return path
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("kind", ["csv", "frame", "plain frame"])
 @pytest.mark.parametrize("row_index, column, value, needle", [
     (4, "due_at", "2024-03-17 08:00", "before received_at"),
     (6, "level", "thôn", "unknown level"),
@@ -204,24 +257,28 @@ def _bad_csv(tmp_path, row_index: int, column: str, value: str):
     (7, "channel", "fax", "unknown channel"),
     (2, "procedure_code", "", "missing"),
 ])
-def test_bad_export_names_row_and_column(tmp_path, engine, row_index, column, value, needle):
+def test_bad_export_names_row_and_column(tmp_path, kind, row_index, column, value, needle):
     path = _bad_csv(tmp_path, row_index, column, value)
+    source = path if kind == "csv" else _source("frame", path, None)
+    if kind == "plain frame":          # no attrs: rows numbered from 1 (index label + 1), file unknown
+        source.attrs.clear()
     with pytest.raises(SourceError) as err:
-        dossier_kpis(path, engine=engine)
+        dossier_kpis(source)
     first_row = 3 if needle == "duplicated" else row_index + 2      # a duplicate is named at its first row (T2)
+    first_row -= kind == "plain frame"
     assert (err.value.row, err.value.column) == (first_row, column)
-    assert needle in str(err.value) and "bad.csv" in str(err.value)
+    assert needle in str(err.value) and ("bad.csv" if kind != "plain frame" else "<DataFrame>") in str(err.value)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_every_failure_is_reported_at_once(tmp_path, engine):
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_every_failure_is_reported_at_once(tmp_path, kind):
     rows = [r.split(",") for r in ROWS]
     rows[3][2] = "province-ish"          # level, row 5
     rows[8][5] = "2024-03-01 08:00"      # due before received, row 10
     path = tmp_path / "two.parquet"
     pd.DataFrame(rows, columns=HEADER.split(",")).to_parquet(path, index=False)
     with pytest.raises(SourceError) as err:
-        dossier_kpis(path, engine=engine)
+        dossier_kpis(path if kind == "parquet" else pq.read_table(path))
     message = str(err.value)
     assert (err.value.row, err.value.column) == (4, "level")       # Parquet rows: first dossier = 1
     assert "2 failing check(s)" in message and "first at row 9" in message
@@ -230,19 +287,28 @@ def test_every_failure_is_reported_at_once(tmp_path, engine):
 def test_missing_column_and_unknown_format(tmp_path):
     path = tmp_path / "short.csv"
     path.write_text("dossier_id,procedure_code,level\nA,1,tinh\n", encoding="utf-8")
-    for engine in ENGINES:
+    table = pa.table({"dossier_id": ["A"], "procedure_code": ["1"], "level": ["tinh"]})
+    for source in (path, pd.read_csv(path, dtype=str), table):
         with pytest.raises(SourceError) as err:
-            dossier_kpis(path, engine=engine)
+            dossier_kpis(source)
         assert err.value.column == "channel" and "missing column" in str(err.value)
+        assert str(err.value).count("missing column") == 1 and err.value.__cause__ is None
+    with pytest.raises(SourceError) as err:
+        dossier_kpis(path)
+    assert err.value.row == 1 and "short.csv" in str(err.value)
     with pytest.raises(SourceError):
         read_dossiers(tmp_path / "export.xlsx")
 
 
-def test_auto_engine_follows_file_size(synthetic_parquet, monkeypatch):
-    assert dossiers.choose_engine(synthetic_parquet) == "pandas"
-    monkeypatch.setattr(dossiers, "_available_memory", lambda: 1_000)
-    assert dossiers.choose_engine(synthetic_parquet) == "duckdb"
-    assert dossiers.choose_engine(pd.DataFrame()) == "pandas"
+def test_engine_argument_is_kept_for_compatibility(hand_csv, synthetic_parquet):
+    expected = dossier_kpis(hand_csv, as_of=AS_OF)
+    pd.testing.assert_frame_equal(dossier_kpis(hand_csv, as_of=AS_OF, engine="duckdb"), expected)
+    with pytest.warns(DeprecationWarning, match="DuckDB is the only"):
+        old = dossier_kpis(hand_csv, as_of=AS_OF, engine="pandas")
+    pd.testing.assert_frame_equal(old, expected)
+    assert old["received"].tolist() == [3, 6, 3]
+    with pytest.raises(ValueError, match="engine"):
+        dossier_kpis(hand_csv, engine="spark")
     with pytest.raises(ValueError):
         dossier_kpis(synthetic_parquet, by=("province",))
 
@@ -266,51 +332,100 @@ def test_synthetic_data_is_labelled_and_plausible(synthetic_parquet):
     assert 0 < kpis["overdue_backlog"].iloc[0] < kpis["received"].iloc[0] - kpis["resolved"].iloc[0] + 1
 
 
+def test_synthetic_frame_and_arrow_table_are_labelled(synthetic_parquet):
+    frame = synthetic_dossiers(2_000, seed=3, year=2023)
+    kpis = dossier_kpis(frame, by=())
+    assert kpis.attrs["synthetic"] is True and kpis.attrs["source"] == LABEL and kpis["received"].iloc[0] == 2_000
+    table = pq.read_table(synthetic_parquet)
+    assert dossier_kpis(table, by=()).attrs["source"] == LABEL
+    assert dossier_kpis(table.replace_schema_metadata({}), by=()).attrs["synthetic"] is False
+
+
 def test_byte_order_mark_and_crlf_csv(hand_csv, tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbf" + hand_csv.read_bytes().replace(b"\n", b"\r\n"))
-    for engine in ENGINES:
-        pd.testing.assert_frame_equal(dossier_kpis(path, as_of=AS_OF, engine=engine),
-                                      dossier_kpis(hand_csv, as_of=AS_OF, engine=engine))
+    pd.testing.assert_frame_equal(dossier_kpis(path, as_of=AS_OF), dossier_kpis(hand_csv, as_of=AS_OF))
+    pd.testing.assert_frame_equal(read_dossiers(path), read_dossiers(hand_csv), check_exact=True)
+
+
+def _ids_frame(ids: list) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame({"dossier_id": ids, "procedure_code": ["1.0"] * n, "level": ["tinh"] * n,
+                         "channel": ["online"] * n, "received_at": ["2024-01-01"] * n, "due_at": ["2024-01-02"] * n,
+                         "resolved_at": [""] * n})
+
+
+@pytest.mark.parametrize("ids, duplicated", [
+    (["a", "b", "c", "b"], (2, 2, "b")),          # not in order: the hash check finds it
+    (["a", "b", "b", "c"], (2, 2, "b")),          # in order but repeated: no proof from the order
+    (["d", "c", "b", "a"], None),                 # strictly decreasing: unique
+    (["b", "a", "d", "c"], None),                 # unique, not in order
+    ([3, 1, 2, 3], (2, 1, "3")),                  # integer ids are text "3"
+])
+def test_duplicate_ids_are_found_in_any_order(ids, duplicated):
+    if duplicated is None:
+        assert dossier_kpis(_ids_frame(ids), by=())["received"].iloc[0] == len(ids)
+        return
+    with pytest.raises(SourceError) as err:
+        dossier_kpis(_ids_frame(ids), by=())
+    n, first, value = duplicated
+    assert f"dossier_id: duplicated in {n} row(s), first at row {first}, value {value!r}" in str(err.value)
 
 
 def test_hash_collisions_never_report_duplicates(monkeypatch, hand_csv):
-    ids = pa.chunked_array([pa.array(["a", "b", "c", "b", None])])
-    assert dossiers._duplicated(ids).tolist() == [False, True, False, True, False]
-    monkeypatch.setattr(dossiers, "_string_hashes", lambda chunk: np.zeros(len(chunk), dtype=np.uint64))
-    assert dossiers._duplicated(pa.chunked_array([pa.array(["a", "b", "c"])])) is None
-    assert dossiers._duplicated(ids).tolist() == [False, True, False, True, False]
-    # DuckDB: a hash collision makes the counting pass fail; the exact pass then finds nothing
-    counts = dossiers._sql_check_counts
-    monkeypatch.setattr(dossiers, "_sql_check_counts", lambda duck: (True, counts(duck)[1]))
-    assert dossier_kpis(hand_csv, by=(), engine="duckdb")["received"].iloc[0] == 13
+    ids = ["a", "b", "c", "b", None]
+    with pytest.raises(SourceError) as err:
+        dossier_kpis(_ids_frame(ids), by=())
+    assert "dossier_id: missing in 1 row(s), first at row 5" in str(err.value)
+    assert "dossier_id: duplicated in 2 row(s), first at row 2" in str(err.value)
+    # a hash collision makes the cheap check fail; the exact pass then finds nothing
+    monkeypatch.setattr(dossiers, "_ids_distinct", lambda src, steps: False)
+    assert dossier_kpis(hand_csv, by=())["received"].iloc[0] == 13
+    assert dossier_kpis(_ids_frame(["a", "b", "c"]), by=())["received"].iloc[0] == 3
 
 
-def test_frame_input_with_duckdb_and_empty_export(hand_csv, tmp_path):
+def test_frame_input_and_empty_export(hand_csv, tmp_path):
     frame = read_dossiers(hand_csv)
-    pd.testing.assert_frame_equal(dossier_kpis(frame, by=("level", "month"), as_of=AS_OF, engine="duckdb"),
-                                  dossier_kpis(frame, by=("level", "month"), as_of=AS_OF, engine="pandas"))
+    pd.testing.assert_frame_equal(dossier_kpis(frame, by=("level", "month"), as_of=AS_OF),
+                                  dossier_kpis(hand_csv, by=("level", "month"), as_of=AS_OF))
     empty = tmp_path / "empty.csv"
     empty.write_text(HEADER + "\n", encoding="utf-8")
-    for engine in ENGINES:
-        overall = dossier_kpis(empty, by=(), engine=engine)
+    for source in (empty, pd.read_csv(empty, dtype=str)):
+        overall = dossier_kpis(source, by=())
         assert overall["received"].tolist() == [0] and pd.isna(overall["resolution_rate"].iloc[0])
         assert overall.attrs["as_of"] is None
-        assert dossier_kpis(empty, by=("level",), engine=engine).empty
+        assert dossier_kpis(source, by=("level",)).empty
+        assert processing_time_distribution(source).empty
 
 
 def test_float_codes_are_refused_not_rewritten(hand_csv, tmp_path):
-    """A code read as a number (1.000100 -> 1.0001) would silently change: both engines refuse it."""
+    """A code read as a number (1.000100 -> 1.0001) would silently change: files and frames refuse it."""
     df = pd.read_csv(hand_csv, dtype=str, keep_default_na=False)
     df["procedure_code"] = df["procedure_code"].astype(float)
     df["dossier_id"] = np.arange(len(df))                    # integer ids are exact: accepted
     path = tmp_path / "floats.parquet"
     df.to_parquet(path, index=False)
-    for engine in ENGINES:
+    for source in (path, df):
         with pytest.raises(SourceError) as err:
-            dossier_kpis(path, engine=engine)
+            dossier_kpis(source)
         assert err.value.column == "procedure_code"
     df["procedure_code"] = "1.000100"
     df.to_parquet(path, index=False)
-    pd.testing.assert_frame_equal(dossier_kpis(path, by=("procedure_code",), engine="duckdb"),
-                                  dossier_kpis(path, by=("procedure_code",), engine="pandas"))
+    kpis = dossier_kpis(path, by=("procedure_code",))
+    pd.testing.assert_frame_equal(kpis, dossier_kpis(df, by=("procedure_code",)))
+    assert kpis["procedure_code"].tolist() == ["1.000100"] and kpis["received"].tolist() == [13]
+
+
+def test_dossier_export_section_gives_one_clear_message(tmp_path, capsys):
+    """The notebook's export section stops with one message naming the file and column (no traceback)."""
+    from cchc_analysis import procedure_report
+    path = tmp_path / "short.csv"
+    path.write_text("dossier_id,procedure_code,level\nA,1,tinh\n", encoding="utf-8")
+    ctx = procedure_report.Context(2024, "67", tmp_path / "out", None, None, {}, {}, dossiers_path=path)
+    with pytest.raises(SystemExit) as stop:
+        procedure_report.dossier_export(ctx)
+    message = str(stop.value)
+    assert message.startswith("dossier export error: file ") and "short.csv" in message
+    assert "column 'channel'" in message and message.count("missing column") == 1
+    assert stop.value.__cause__ is None and stop.value.__suppress_context__
+    assert not (tmp_path / "out").exists()

@@ -153,3 +153,32 @@ def test_report_says_when_sources_conflict(site):
     html = (site / "2022" / "ranking_trends.html").read_text(encoding="utf-8")
     assert "conflicting sources" in html and "conflicts_par.csv" in html
     assert not (site / "2019" / "ranking_trends" / "conflicts_pci.csv").exists()   # no conflict, no table
+
+
+def test_procedure_notebook_with_a_bad_dossier_export_stops_with_one_message(tmp_path, built, monkeypatch):
+    """A dossier export missing columns: the notebook stops at its export section with one message naming
+    the file and the column, shown in the page, and no traceback through library source lines."""
+    import json
+
+    import papermill
+
+    from cchc_analysis import paths
+
+    export = tmp_path / "short_export.csv"
+    export.write_text("dossier_id,procedure_code,level\nA,1.000001,tinh\n", encoding="utf-8")
+    monkeypatch.setenv("CCHC_OUTPUT_ROOT", str(tmp_path))
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        papermill.execute_notebook(str(paths.NOTEBOOKS / "procedure_simplification.ipynb"), str(tmp_path / "out.ipynb"),
+                                   parameters={"year": 2024, "province": "67", "dossiers_path": str(export),
+                                               "output_dir": str(tmp_path / "tables")},
+                                   kernel_name=report.KERNEL, progress_bar=False, cwd=str(paths.NOTEBOOKS))
+    assert err.value.ename == "SystemExit"
+    assert err.value.evalue.startswith("dossier export error: file ") and "short_export.csv" in err.value.evalue
+    assert "column 'channel'" in err.value.evalue and err.value.evalue.count("missing column") == 1
+    cells = json.loads((tmp_path / "out.ipynb").read_text(encoding="utf-8"))["cells"]
+    failed = [c for c in cells if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert len(failed) == 1 and "pr.dossier_export(ctx)" in "".join(failed[0]["source"])
+    text = json.dumps(failed[0]["outputs"])
+    assert "dossier export error" in text and "missing column(s) channel" in text
+    assert "dossiers.py" not in text and "procedure_report.py" not in text and "Traceback" not in text
+    assert not (tmp_path / "tables" / "export_kpis_by_level.csv").exists()

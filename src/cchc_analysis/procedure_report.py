@@ -278,9 +278,14 @@ def dossier_export(ctx: Context) -> pd.DataFrame:
         show_md("*Không có tệp hồ sơ chi tiết (`dossiers_path`) / no dossier-level export given.*")
         return pd.DataFrame()
     from . import dossiers
+    from .errors import SourceError
 
-    by_level = dossiers.dossier_kpis(ctx.dossiers_path, by=("level",))
-    by_month = dossiers.dossier_kpis(ctx.dossiers_path, by=("month",))
+    try:
+        by_level = dossiers.dossier_kpis(ctx.dossiers_path, by=("level",))
+        by_month = dossiers.dossier_kpis(ctx.dossiers_path, by=("month",), validate=False)   # checked above
+    except SourceError as e:      # one message naming file, row and column; no traceback to read
+        show_md(f"**Lỗi tệp hồ sơ / dossier export error:** {esc(e)}")
+        raise SystemExit(f"dossier export error: {e}") from None
     save_table(by_level, ctx.output_dir, "export_kpis_by_level")
     save_table(by_month, ctx.output_dir, "export_kpis_by_month")
     label = ("**DỮ LIỆU TỔNG HỢP GIẢ LẬP / SYNTHETIC – generated for tests and benchmarks, not a province's real data.** "
