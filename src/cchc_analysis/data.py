@@ -2,6 +2,7 @@
 and load the processed tables."""
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -215,6 +216,25 @@ def build_data(raw_dir: Path = paths.RAW, out_dir: Path = paths.PROCESSED, force
     atomically, so a failure leaves the existing processed data untouched.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _build_lock(out_dir):  # one build per folder at a time (parallel test workers, two terminals)
+        return _build_data(raw_dir, out_dir, force, log)
+
+
+@contextlib.contextmanager
+def _build_lock(out_dir: Path):
+    """An exclusive lock on out_dir/.build.lock: a second build waits, then finds the data up to date."""
+    import fcntl
+
+    with open(out_dir / ".build.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _build_data(raw_dir: Path, out_dir: Path, force: bool, log) -> dict:
     key = _inputs_hash(raw_dir)
     stamp = out_dir / STAMP
     previous = json.loads(stamp.read_text()) if stamp.exists() else {}
