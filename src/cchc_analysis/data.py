@@ -223,15 +223,17 @@ def build_data(raw_dir: Path = paths.RAW, out_dir: Path = paths.PROCESSED, force
 
 @contextlib.contextmanager
 def _build_lock(out_dir: Path):
-    """An exclusive lock on out_dir/.build.lock: a second build waits, then finds the data up to date."""
+    """An exclusive lock on the folder itself (no lock file is left): a second build waits, then finds
+    the data up to date."""
     import fcntl
+    import os
 
-    with open(out_dir / ".build.lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    fd = os.open(out_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def _build_data(raw_dir: Path, out_dir: Path, force: bool, log) -> dict:

@@ -422,24 +422,19 @@ def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str, name_
         ahead, ontime = _fact(g, "dossiers_ahead_of_time"), _fact(g, "on_time_rate")
         if rec is None and res is None:
             continue
+        rates = _computed_rates(g)  # the KPI engine's ratios: two counts of one kind, from one document
+        parts = [(rec, "resolution_rate", "tiếp nhận {} hồ sơ", "received {} dossiers", "", ""),
+                 (res, "resolution_rate", "đã giải quyết {}", "resolved {}", "số tiếp nhận, tính từ hai số trên",
+                  "of those received, computed"),
+                 (ahead, "ahead_share", "trong đó {} hồ sơ trước hạn", "of which {} ahead of time", "số đã giải quyết",
+                  "of those resolved")]
         s_vi, s_en = [], []
-        if rec is not None:
-            s_vi.append(f"tiếp nhận {vi(rec.value, 0)} hồ sơ")
-            s_en.append(f"received {en(rec.value, 0)} dossiers")
-        if res is not None:
-            extra_vi = extra_en = ""
-            if rec is not None and rec.value:
-                p = 100 * res.value / rec.value
-                extra_vi, extra_en = f" ({vi(p, 1)}% số tiếp nhận, tính từ hai số trên)", f" ({en(p, 1)}% of those received, computed)"
-            s_vi.append(f"đã giải quyết {vi(res.value, 0)}{extra_vi}")
-            s_en.append(f"resolved {en(res.value, 0)}{extra_en}")
-        if ahead is not None:
-            extra_vi = extra_en = ""
-            if res is not None and res.value:
-                p = 100 * ahead.value / res.value
-                extra_vi, extra_en = f" ({vi(p, 1)}% số đã giải quyết)", f" ({en(p, 1)}% of those resolved)"
-            s_vi.append(f"trong đó {vi(ahead.value, 0)} hồ sơ trước hạn{extra_vi}")
-            s_en.append(f"of which {en(ahead.value, 0)} ahead of time{extra_en}")
+        for i, (fact, kpi, w_vi, w_en, of_vi, of_en) in enumerate(parts):
+            if fact is None:
+                continue
+            share = rates.get(kpi) if i else None
+            s_vi.append(w_vi.format(vi(fact.value, 0)) + (f" ({vi(share, 1)}% {of_vi})" if share is not None else ""))
+            s_en.append(w_en.format(en(fact.value, 0)) + (f" ({en(share, 1)}% {of_en})" if share is not None else ""))
         if ontime is not None:
             s_vi.append(f"tỷ lệ giải quyết đúng hạn {vi(ontime.value, 1)}% (theo nguồn)")
             s_en.append(f"on-time rate {en(ontime.value, 1)}% (as stated)")
@@ -485,6 +480,13 @@ def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str, name_
                             f"Other figures reported for {name_en} in {year} (in the source's wording): "
                             + "; ".join(items_en) + ".", tuple(dict.fromkeys(sources))))
     return claims, missing
+
+
+def _computed_rates(facts: pd.DataFrame) -> dict[str, float]:
+    """kpi → value of the rates `procedures.kpis` computes from the stated counts of one document."""
+    k = procedures.kpis(facts)
+    k = k[k.kind == "computed"]
+    return dict(zip(k.kpi, k.value))
 
 
 def level_words(metric: str) -> tuple[str, str]:
