@@ -255,3 +255,10 @@ def test_component_heatmap_says_how_many_provinces_it_shows(shown):
     text = shown(2020, "components_heatmap", "pci")
     assert "chỉ 15/63 tỉnh có điểm thành phần" in text
     assert "Đắk Nông không có trong số này" in text and "Dak Nong is not among them" in text
+
+
+def test_not_measured_is_not_missing(data):
+    text = brief_text(data, "01", 2010)
+    assert "Năm 2010 chưa có: PAPI (bắt đầu từ 2011); PAR Index (bắt đầu từ 2012); SIPAS (bắt đầu từ 2017)." in text
+    assert "PAPI 2010 (" not in text  # not listed among the missing
+    assert "Not yet measured in 2010: PAPI (first measured in 2011)" in brief_text(data, "01", 2010, "en")

@@ -630,11 +630,18 @@ def _missing_claim(data: BriefData, year: int, code: str, name_vi: str, name_en:
     if not missing and not proc_missing:
         return None
     d = data.changed
-    parts_vi, parts_en = [], []
+    parts_vi, parts_en, later_vi, later_en = [], [], [], []
     for idx in missing:
         cov = _coverage(d, idx, year)
         short = SHORT[idx]
-        if cov["rows"] == 0:
+        first, last = _measured_years(data, idx)
+        if cov["rows"] == 0 and first is not None and year < first:  # not measured is not missing
+            later_vi.append(f"{short} (bắt đầu từ {first})")
+            later_en.append(f"{short} (first measured in {first})")
+        elif cov["rows"] == 0 and last is not None and year > last:
+            parts_vi.append(f"{short} {year} (chưa có kỳ công bố nào trong nguồn dữ liệu; gần nhất {last})")
+            parts_en.append(f"{short} {year} (no edition in our sources yet; the latest is {last})")
+        elif cov["rows"] == 0:
             parts_vi.append(f"{short} {year} (không có trong nguồn dữ liệu năm này)")
             parts_en.append(f"{short} {year} (not in our sources for this year)")
         elif cov["full"]:
@@ -647,8 +654,24 @@ def _missing_claim(data: BriefData, year: int, code: str, name_vi: str, name_en:
         vi_part, _, en_part = p.partition(" / ") if " / " in p else (p, "", p)
         parts_vi.append(vi_part)
         parts_en.append(en_part or vi_part)
-    return Claim("missing", f"Chưa có số liệu công bố của {name_vi} cho: " + "; ".join(parts_vi) + ".",
-                 f"Not published for {name_en} in our sources: " + "; ".join(parts_en) + ".")
+    vi_text = (f"Chưa có số liệu công bố của {name_vi} cho: " + "; ".join(parts_vi) + ".") if parts_vi else ""
+    en_text = (f"Not published for {name_en} in our sources: " + "; ".join(parts_en) + ".") if parts_en else ""
+    if later_vi:
+        vi_text += (" " if vi_text else "") + f"Năm {year} chưa có: " + "; ".join(later_vi) + "."
+        en_text += (" " if en_text else "") + f"Not yet measured in {year}: " + "; ".join(later_en) + "."
+    return Claim("missing", vi_text, en_text)
+
+
+def _measured_years(data: BriefData, index_id: str) -> tuple[int | None, int | None]:
+    """First and last year the index headline is measured (the indicator catalogue)."""
+    c = data.indicators
+    if "first_year" not in c:
+        return None, None
+    r = c[(c.index_id == index_id) & (c.indicator == "overall")]
+    if r.empty:
+        return None, None
+    f, la = r.first_year.iloc[0], r.last_year.iloc[0]
+    return (None if pd.isna(f) else int(f)), (None if pd.isna(la) else int(la))
 
 
 def national_brief(year: int, data: BriefData | None = None) -> Brief:
