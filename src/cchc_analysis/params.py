@@ -76,9 +76,12 @@ def safe_dir(value, default: Path, allowed_roots: list[Path] | None = None) -> P
     """An output directory inside the project or under an allowed root (e.g. the one the user named).
 
     Relative paths are taken from the project root; '..' escapes and other absolute paths are refused.
+    Without a value, a relative `default` is placed under the scratch folder (`scratch/`).
     """
     if value is None or value == "":
-        return (paths.ROOT / default).resolve()  # relative defaults are inside the project, whatever the cwd
+        # a relative default (a notebook run by hand) goes to the scratch folder, never into the site `reports/`;
+        # the site runner always passes its folder explicitly
+        return (paths.SCRATCH / default).resolve() if not Path(default).is_absolute() else Path(default).resolve()
     p = _resolve("output_dir", value)
     roots = [paths.ROOT.resolve()] + [Path(r).resolve() for r in (allowed_roots or [])]
     env = os.environ.get("CCHC_OUTPUT_ROOT")
