@@ -21,7 +21,7 @@ SHARED = "_shared"
 
 def _img(src: str, alt: str, width: int | None = None) -> str:
     w = f' width="{width}"' if width else ""
-    return f'<img src="{html.escape(src, quote=True)}" alt="{html.escape(alt, quote=True)}"{w} loading="lazy">'
+    return f'<img src="{html.escape(src, quote=True)}" alt="{html.escape(alt, quote=True)}"{w}>'
 
 
 def show_fig_alt(fig, alt: str) -> None:

@@ -25,7 +25,7 @@ PROFILE = "province_profile"  # one page per province or 2025 unit
 TITLES = {"ranking_trends": "Xếp hạng và xu hướng / Ranking trends",
           "procedure_simplification": "Đơn giản hoá thủ tục hành chính / Procedure simplification",
           PROFILE: "Hồ sơ tỉnh / Province profile"}
-TEMPLATE_SUFFIXES = (".py", ".j2", ".js", ".css")
+TEMPLATE_SUFFIXES = (".py", ".j2", ".js", ".css", ".json")
 
 
 @dataclass
@@ -136,7 +136,9 @@ def _to_html(executed: Path) -> str:
     from nbconvert import HTMLExporter
 
     if _EXPORTER is None:
-        _EXPORTER = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        _EXPORTER = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                                 extra_template_basedirs=[str(Path(__file__).parent / "templates" / "nbconvert")],
+                                 template_name="cchc_site")  # JupyterLab's look, no CDN scripts
     nb = nbformat.read(executed, as_version=4)
     body, _ = _EXPORTER.from_notebook_node(nb)
     return body
@@ -204,7 +206,7 @@ def wrap_page(page: str, title: str, nav: str) -> str:
     """An exported notebook page with the site's `<title>` and navigation header."""
     import re
 
-    page = re.sub(r"<title>.*?</title>", lambda _: f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
+    page = re.sub(r"<title>.*?</title>", lambda _: f'<title>{html.escape(title)}</title>\n<link rel="icon" href="data:,">', page, count=1, flags=re.S)
     if nav:
         page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + nav, page, count=1)
     return page
@@ -408,7 +410,8 @@ def navigate(jobs: list[Job], province: str | None = None) -> None:
                     groups.append({"title": TITLES[nb], "links": [link(f"{y}/{nb}.html", str(y)) for y in ys]})
             if prov_group:
                 folded.append(prov_group)
-        j.nav = tpl.render(home="../index.html", prev=prev, next=nxt, links=links, groups=groups, folded=folded)
+        j.nav = tpl.render(home="../index.html", prev=prev, next=nxt, links=links, groups=groups, folded=folded,
+                           heading=j.title.removesuffix(" — CCHC"))
 
 
 # --------------------------------------------------------------------------- the run
@@ -528,7 +531,7 @@ def _index_nav() -> str:
              {"href": "#coverage", "label": "Độ phủ / coverage"}, {"href": "#downloads", "label": "Tải về / downloads"},
              {"href": "#sources", "label": "Nguồn / sources"}]
     return _env().get_template("nav.html.j2").render(home="index.html", prev=None, next=None, links=links,
-                                                     groups=[], folded=[])
+                                                     groups=[], folded=[], heading=None)
 
 
 def _index_map(out_dir: Path, jobs: list[Job]) -> dict | None:
