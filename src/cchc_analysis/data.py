@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import manifest, paths, provinces, schema
+from . import manifest, paths, procedures, provinces, schema
 from .atomic import atomic_write_bytes
 from .errors import CchcError, SourceError, ValidationError
 from .sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
@@ -134,7 +134,13 @@ def check_scales(scores: pd.DataFrame, indicators: pd.DataFrame) -> list[str]:
     for k in keys.itertuples(index=False):
         if (k.index_id, k.indicator) not in cat.index:
             problems.append(f"indicator {k.index_id}/{k.indicator} is not in data/reference/indicators/{k.index_id}.csv")
-    s = scores.merge(indicators[["index_id", "indicator", "scale_min", "scale_max"]], on=["index_id", "indicator"], how="left")
+    s = scores.merge(indicators[["index_id", "indicator", "scale_min", "scale_max", "unit"]],
+                     on=["index_id", "indicator"], how="left", suffixes=("", "_catalogue"))
+    wrong = s[s["unit_catalogue"].notna() & (s["unit"] != s["unit_catalogue"])]
+    for r in wrong.itertuples():
+        problems.append(f"{r.source_file} {r.source_locator}: {r.index_id} {r.year} {r.province_code} {r.indicator} "
+                        f"has unit {r.unit!r}, but the catalogue's unit of {r.indicator} is {r.unit_catalogue!r} "
+                        "(one unit and one scale per indicator: a different quantity needs its own id)")
     bad = s[(s["value"] < s["scale_min"]) | (s["value"] > s["scale_max"])]
     for r in bad.itertuples():
         problems.append(f"{r.source_file} {r.source_locator}: {r.index_id} {r.year} {r.province_code} {r.indicator} = "
@@ -150,6 +156,7 @@ def build_tables(raw_dir: Path = paths.RAW) -> dict[str, pd.DataFrame]:
     parts = {k: [as_raw_paths(f, raw_dir) for f in v] for k, v in read_sources(raw_dir).items()}
     scores, lost = combine_scores(parts["scores"])
     facts = pd.concat([conform(f, FACT_COLUMNS) for f in parts["facts"] if len(f)], ignore_index=True)
+    facts["counts"] = procedures.counts_of(facts)
     facts = facts.sort_values(["index_id", "scope", "year", "metric", "source_file", "source_locator"],
                               kind="stable", na_position="first").reset_index(drop=True)
     conflicts = pd.concat([conform(c, CONFLICT_COLUMNS) for c in parts["conflicts"] + [lost] if len(c)], ignore_index=True)
@@ -257,29 +264,36 @@ def load(name: str, processed_dir: Path | None = None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- coverage
 
 def _expected(year: int) -> int:
-    return 64 if year <= 2008 else 63  # Hà Tây until August 2008 (in the PCI 2005–2008 workbooks)
+    return provinces.units_in(year)
 
 
 def coverage(scores: pd.DataFrame | None = None) -> pd.DataFrame:
     """index × year: provinces present / expected, number of indicators, full or partial."""
     s = load("scores") if scores is None else scores
+    head = s[s["indicator"] == "overall"]
     g = s.groupby(["index_id", "year"]).agg(
         provinces=("province_code", "nunique"), indicators=("indicator", "nunique"),
         full=("coverage", lambda c: (c == "full").any()),
-        with_overall=("indicator", lambda i: int((i == "overall").sum())),
     ).reset_index()
+    counts = head.groupby(["index_id", "year"]).agg(
+        with_overall=("value", "count"), with_rank=("published_rank", "count")).reset_index()
+    g = g.merge(counts, on=["index_id", "year"], how="left").fillna({"with_overall": 0, "with_rank": 0})
+    g[["with_overall", "with_rank"]] = g[["with_overall", "with_rank"]].astype("int64")
     g["expected"] = g["year"].map(_expected)
     g["coverage"] = g["full"].map({True: "full", False: "partial"})
     order = {k: i for i, k in enumerate(schema.INDEX_IDS)}
     g = g.sort_values(["index_id", "year"], key=lambda c: c.map(order) if c.name == "index_id" else c)
-    return g[["index_id", "year", "provinces", "expected", "with_overall", "indicators", "coverage"]].reset_index(drop=True)
+    return g[["index_id", "year", "provinces", "expected", "with_overall", "with_rank", "indicators",
+              "coverage"]].reset_index(drop=True)
 
 
 def coverage_markdown(scores: pd.DataFrame | None = None) -> str:
     c = coverage(scores)
     lines = ["## Coverage (index × year)", "",
-             "| index | year | provinces present / existing | with headline score | indicators | table |",
-             "|---|---|---|---|---|---|"]
+             "| index | year | provinces present / existing | with headline score | with published rank "
+             "| indicators | table |",
+             "|---|---|---|---|---|---|---|"]
     for r in c.itertuples():
-        lines.append(f"| {r.index_id} | {r.year} | {r.provinces} / {r.expected} | {r.with_overall} | {r.indicators} | {r.coverage} |")
+        lines.append(f"| {r.index_id} | {r.year} | {r.provinces} / {r.expected} | {r.with_overall} | {r.with_rank} "
+                     f"| {r.indicators} | {r.coverage} |")
     return "\n".join(lines)

@@ -75,7 +75,8 @@ def overview(ctx: Context) -> pd.DataFrame:
     have = set(own.metric)
     wanted = [m for m, _ in LEVELS] + ["procedures_total", "procedures_simplified", "procedures_online_full",
                                        "procedures_online_partial"] + [m for m, _ in DOSSIER_METRICS] + ["on_time_rate", "plan_tasks_total"]
-    missing = [m for m in wanted if m not in have]
+    labels = procedures.metric_labels()
+    missing = [labels.label_vi.get(m, m) for m in wanted if m not in have]
     periods = sorted(own.period.dropna().unique())
     if own.empty:
         show_md(esc(f"Không có số liệu TTHC nào của {ctx.focal} cho năm {ctx.year} trong dữ liệu. "
@@ -83,20 +84,31 @@ def overview(ctx: Context) -> pd.DataFrame:
                     f"Thiếu / missing: {', '.join(missing)}. Phần so sánh giữa các tỉnh vẫn được trình bày bên dưới "
                     "/ the cross-province view is still shown below."))
     else:
-        show_md(esc(f"{ctx.focal} {ctx.year}: {len(own)} số liệu từ {own.source_url.nunique()} nguồn, kỳ / periods: "
-                    f"{', '.join(periods)}. / {len(own)} reported figures from {own.source_url.nunique()} sources.")
+        n_src = own.source_url.nunique()
+        show_md(esc(f"{ctx.focal} {ctx.year}: {len(own)} số liệu từ {n_src} nguồn, kỳ / periods: "
+                    f"{', '.join(periods)}. / {len(own)} reported {'figure' if len(own) == 1 else 'figures'} from "
+                    f"{n_src} {'source' if n_src == 1 else 'sources'}.")
                 + ("\n\n" + esc(f"Chưa có / not reported: {', '.join(missing)}.") if missing else ""))
-        show_table(k.drop(columns=["quote"]))
+        show_table(labelled(k).drop(columns=["quote", "kpi"]))
     return k
+
+
+def labelled(k: pd.DataFrame) -> pd.DataFrame:
+    """A KPI table with a reader-facing label (Vietnamese / English) instead of the metric id."""
+    labels = procedures.metric_labels()
+    names = {kpi: f"{vi} / {en}" for kpi, (_n, _d, vi, en, _s) in procedures.RATIOS.items()}
+    lab = k.kpi.map(lambda m: names.get(m) or (f"{labels.label_vi[m]} / {labels.label_en[m]}" if m in labels.index else m))
+    return k.assign(label=lab)[["label"] + [c for c in k.columns]]
 
 
 def inventory(ctx: Context) -> pd.DataFrame:
     """Procedures in force by level, each level's share, and fully-online procedures."""
     own = ctx.own
     rows = []
-    for m, label in LEVELS + [("procedures_total", "Tổng / total"), ("procedures_online_full", "Trực tuyến toàn trình / fully online"),
-                              ("procedures_online_partial", "Trực tuyến một phần / partly online"),
-                              ("procedures_simplified", "Được đơn giản hoá / simplified")]:
+    labels = procedures.metric_labels()
+    for m, label in LEVELS + [(x, f"{labels.label_vi.get(x, x)} / {labels.label_en.get(x, x)}") for x in
+                              ("procedures_total", "procedures_online_full", "procedures_online_partial",
+                               "procedures_simplified")]:
         r = own[(own.metric == m) & own.value.notna()]
         for x in r.itertuples():
             rows.append({"metric": m, "label": label, "component": x.component, "value": x.value,
@@ -132,7 +144,7 @@ def dossier_handling(ctx: Context) -> pd.DataFrame:
         labels = dict(DOSSIER_METRICS)
         show_fig(plots.bars([labels[m] for m in g.metric], list(g.value), f"Giải quyết hồ sơ — {ctx.focal}, kỳ {period}",
                             f"Dossier handling, period {period}", "Số hồ sơ / dossiers", fmt="{:,.0f}", from_zero=True))
-    show_table(tab.drop(columns=["quote"]))
+    show_table(labelled(tab).drop(columns=["quote", "kpi"]))
     return tab
 
 
@@ -150,21 +162,54 @@ def checks(ctx: Context) -> pd.DataFrame:
 
 
 def history_and_neighbours(ctx: Context) -> pd.DataFrame:
-    """The same KPIs for the previous year and for provinces of the same region that report any."""
-    region = provinces().set_index("code").region_6
-    same = [c for c in region.index if region[c] == region.get(ctx.province)]
+    """Like with like: the focal province's previous year first (same metric, same period kind), then the
+    region's provinces on rates only (not raw counts: provinces differ in size), same period kind, each with
+    its source. Unlike periods are never set side by side."""
     f = ctx.facts
-    d = f[f.index_id.isin(procedures.PROC_INDEX_IDS) & f.scope.isin(same) & f.year.isin([ctx.year - 1, ctx.year])
-          & f.value.notna()]
-    tab = d[["scope", "year", "period", "metric", "value", "unit", "value_as_written", "source_url"]].copy()
-    tab.insert(1, "province", tab.scope.map(ctx.names))
-    tab = tab.sort_values(["metric", "scope", "year", "period"]).reset_index(drop=True)
+    labels = procedures.metric_labels()
+    lab = lambda m: labels.label_vi.get(m, m) + " / " + labels.label_en.get(m, m)  # noqa: E731
+    kind = procedures.period_kind
+    own = ctx.own[ctx.own.value.notna()].assign(period_kind=lambda d: d.period.map(kind))
+    prev = procedures.province_facts(f, ctx.province, ctx.year - 1)
+    prev = prev[prev.value.notna()].assign(period_kind=lambda d: d.period.map(kind))
+    rows = []
+    for r in own.itertuples():
+        p = prev[(prev.metric == r.metric) & (prev.period_kind == r.period_kind)]
+        base = {"metric": r.metric, "label": lab(r.metric), "period_kind": r.period_kind, "unit": r.unit}
+        rows.append({**base, "province": ctx.focal, "year": ctx.year, "period": r.period, "value": r.value,
+                     "source_url": r.source_url})
+        if p.empty:
+            rows.append({**base, "province": ctx.focal, "year": ctx.year - 1, "period": None, "value": None,
+                         "source_url": "chưa công bố / not published"})
+        for q in p.itertuples():
+            rows.append({**base, "province": ctx.focal, "year": ctx.year - 1, "period": q.period, "value": q.value,
+                         "source_url": q.source_url})
+    region = provinces().set_index("code").region_6
+    same = [c for c in region.index if region[c] == region.get(ctx.province) and c != ctx.province]
+    kinds = set(own.period_kind) or {"year"}
+    n = f[f.index_id.isin(procedures.PROC_INDEX_IDS) & f.scope.isin(same) & (f.year == ctx.year) & f.value.notna()
+          & f.unit.eq("percent")]
+    n = n.assign(period_kind=n.period.map(kind))
+    n = n[n.period_kind.isin(kinds)]
+    for r in n.itertuples():
+        rows.append({"metric": r.metric, "label": lab(r.metric), "period_kind": r.period_kind, "unit": r.unit,
+                     "province": ctx.names.get(r.scope, r.scope), "year": ctx.year, "period": r.period,
+                     "value": r.value, "source_url": r.source_url})
+    tab = pd.DataFrame(rows, columns=["province", "year", "period", "period_kind", "metric", "label", "value", "unit",
+                                      "source_url"])
     save_table(tab, ctx.output_dir, "neighbours_previous_year")
-    if tab.empty:
-        show_md(esc(f"Không có số liệu TTHC của các tỉnh cùng vùng cho {ctx.year - 1}–{ctx.year}. / "
-                    "No procedure statistics for the region's provinces in these two years."))
+    shown = tab.drop(columns=["metric"])
+    if own.empty:
+        show_md(esc(f"{ctx.focal} không có số liệu TTHC năm {ctx.year} để so sánh với năm trước. / "
+                    f"{ctx.focal_en} has no procedure statistics for {ctx.year} to compare with the year before."))
     else:
-        show_table(tab.drop(columns=["source_url"]), max_rows=60)
+        had = int(tab[(tab.province == ctx.focal) & (tab.year == ctx.year - 1)].value.notna().sum())
+        show_md(esc(f"Năm trước ({ctx.year - 1}): {had} trong {len(own)} số liệu của {ctx.focal} có số cùng loại kỳ đã công bố. "
+                    f"Các tỉnh cùng vùng chỉ được so sánh bằng tỷ lệ (%), cùng loại kỳ ({', '.join(sorted(kinds))}). / "
+                    f"Previous year ({ctx.year - 1}): {had} of the {len(own)} figures have a published value for the same "
+                    f"kind of period. The region's provinces are compared on rates (%) only, same period kind."))
+    if len(shown):
+        show_table(shown, max_rows=60)
     return tab
 
 
@@ -230,6 +275,26 @@ def dossier_export(ctx: Context) -> pd.DataFrame:
              if by_level.attrs.get("synthetic") else "")
     as_of = by_level.attrs.get("as_of")
     show_md(label + esc(f"Tệp / export: {ctx.dossiers_path.name}; tính đến / as of {as_of}"))
+    months = by_month["month"].astype(str)
+    other = sorted({m[:4] for m in months} - {str(ctx.year)})
+    if other:  # the report is about one year: the monthly table keeps that year, the rest is flagged
+        n_col = "received" if "received" in by_month.columns else None
+        outside = int(by_month.loc[~months.str.startswith(str(ctx.year)), n_col].sum()) if n_col else None
+        count_vi = f" ({num_vi(outside, 0)} hồ sơ)" if outside is not None else ""
+        count_en = f" ({num_en(outside, 0)} dossiers)" if outside is not None else ""
+        show_md("**" + esc(f"Lưu ý: tệp có hồ sơ tiếp nhận ngoài năm {ctx.year}: {', '.join(other)}{count_vi}. Bảng theo "
+                           f"tháng chỉ giữ năm {ctx.year}; bảng theo cấp tính trên toàn bộ tệp. / Note: the export has "
+                           f"dossiers received outside {ctx.year}: {', '.join(other)}{count_en}. The monthly table keeps "
+                           f"{ctx.year} only; the by-level table covers the whole file.") + "**")
+        by_month = by_month[months.str.startswith(str(ctx.year))].reset_index(drop=True)
+        save_table(by_month, ctx.output_dir, "export_kpis_by_month")
     show_table(by_level)
     show_table(by_month)
     return by_level
+
+
+def brief(ctx: Context):
+    """The bilingual brief for the focal province and year, procedure statistics first (narrative.brief)."""
+    from . import narrative
+
+    return narrative.report_brief(ctx, kind="procedure")

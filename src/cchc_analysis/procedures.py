@@ -34,6 +34,44 @@ STATED_RATES = ["on_time_rate", "resolved_rate", "ahead_of_time_rate", "late_rat
                 "plan_completion_rate", "online_on_time_rate", "satisfaction_rate"]
 
 
+def metric_labels() -> pd.DataFrame:
+    """metric → label_vi, label_en, counts (data/reference/metric_labels.csv): the reader-facing names of
+    the reported statistics and what each one counts."""
+    from . import paths
+
+    return pd.read_csv(paths.REFERENCE / "metric_labels.csv", dtype=str, keep_default_na=False).set_index("metric")
+
+
+def counts_of(facts: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.Series:
+    """What each fact counts: the metric's `counts` from metric_labels.csv, else its unit where the unit says
+    it (percent, points, rank; a rank change counts ranks); NA for an unlabelled count."""
+    labels = metric_labels() if labels is None else labels
+    by_unit = facts["unit"].map({"percent": "percent", "points": "points", "rank": "rank", "rank_change": "rank",
+                                 "tier": "tier"})
+    named = facts["metric"].map(dict(labels["counts"])).astype("string")
+    return named.fillna(by_unit.astype("string"))
+
+
+def period_kind(period) -> str:
+    """The kind of a stated period: year, half, quarter, month, week, span (dates a..b), as_of (a date), other."""
+    p = str(period or "").strip()
+    if re.fullmatch(r"\d{4}(\s*\(.*\))?", p):
+        return "year"
+    if re.fullmatch(r"\d{4}-H[12]", p):
+        return "half"
+    if re.fullmatch(r"\d{4}-Q[1-4]", p):
+        return "quarter"
+    if re.fullmatch(r"\d{4}-\d{2}(\s*\(.*\))?", p):
+        return "month"
+    if re.fullmatch(r"\d{4}-W\d{2}(\s*\(.*\))?", p):
+        return "week"
+    if ".." in p:
+        return "span"
+    if p.startswith("as of"):
+        return "as_of"
+    return "other"
+
+
 def printed_tolerance(value_as_written) -> float:
     """Half a unit of the last printed digit: '95,6%' → 0.05; '97%' → 0.5; unknown → 0.05."""
     if not isinstance(value_as_written, str):
@@ -71,18 +109,26 @@ def _documents(f: pd.DataFrame):
 def kpis(f: pd.DataFrame) -> pd.DataFrame:
     """KPI table for one scope-period: every stated value, and every ratio computable from stated counts."""
     rows = []
-    for r in f[f.value.notna()].itertuples():
-        rows.append({"kpi": r.metric, "kind": "stated", "value": r.value, "unit": r.unit,
+    for r in f[f.value.notna() | f.value_as_written.notna()].itertuples():
+        # a bound or approximation ("trên 50%") has no exact value: kept as written, never dropped
+        rows.append({"kpi": r.metric, "kind": "stated" if pd.notna(r.value) else "stated (bound, as written)",
+                     "value": r.value, "unit": r.unit,
                      "value_as_written": r.value_as_written, "period": r.period, "source_url": r.source_url,
                      "quote": r.quote})
     for kpi, (num, den, name_vi, name_en, _stated) in RATIOS.items():
         for _src, g in _documents(f):
             a, b = _one(g, num), _one(g, den)
-            if a is not None and b is not None and b.value:
+            if a is not None and b is not None and b.value and same_kind(a, b):
                 rows.append({"kpi": kpi, "kind": "computed", "value": 100 * a.value / b.value, "unit": "percent",
                              "value_as_written": f"{a.value_as_written} / {b.value_as_written}", "period": a.period,
                              "source_url": a.source_url, "quote": f"{name_vi} / {name_en}: {num} ÷ {den}"})
     return pd.DataFrame(rows, columns=["kpi", "kind", "value", "unit", "value_as_written", "period", "source_url", "quote"])
+
+
+def same_kind(a, b) -> bool:
+    """Two facts count the same kind of thing (dossiers with dossiers, procedures with procedures)."""
+    ka, kb = getattr(a, "counts", None), getattr(b, "counts", None)
+    return not (isinstance(ka, str) and isinstance(kb, str) and ka != kb)
 
 
 def consistency_checks(f: pd.DataFrame) -> pd.DataFrame:
@@ -124,7 +170,7 @@ def consistency_checks(f: pd.DataFrame) -> pd.DataFrame:
             if stated is None:
                 continue
             s, a, b = _one(g, stated), _one(g, num), _one(g, den)
-            if s is not None and a is not None and b is not None and b.value:
+            if s is not None and a is not None and b is not None and b.value and same_kind(a, b):
                 add(f"{stated} vs {num} ÷ {den} [{doc}]", s.value, 100 * a.value / b.value,
                     printed_tolerance(s.value_as_written), "; ".join(sorted({s.source_url, a.source_url, b.source_url})))
     out = pd.DataFrame(rows, columns=["check", "stated", "computed", "tolerance", "ok", "sources", "note"])

@@ -224,3 +224,9 @@ def name_en_of(code: str) -> str:
 def region_of(code: str) -> str:
     """Socio-economic region (6 regions) of a province code."""
     return provinces().set_index("code").loc[code, "region_6"]
+
+
+def units_in(year: int) -> int:
+    """How many provinces an edition for `year` ranks: 64 up to 2008 (with Hà Tây, merged into Hà Nội on
+    1 August 2008; the PCI 2008 workbook still lists it), 63 to 2024, 34 for editions after the 1 July 2025 merger."""
+    return 64 if year <= 2008 else (63 if year <= 2024 else 34)

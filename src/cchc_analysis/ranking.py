@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import CchcError
+
 PRECISION: dict[str, int | None] = {"pci": None, "papi": None, "par": 2, "sipas": 2}
 GROUP = ["index_id", "year", "indicator"]
 
@@ -32,11 +34,27 @@ def competition_rank(values: pd.Series, decimals: int | None = 2, ascending: boo
     return v.rank(method="min", ascending=ascending, na_option="keep").astype("Int64")
 
 
+def check_units(df: pd.DataFrame, what: str = "scores") -> None:
+    """Refuse values of different units under one (index, year, indicator): nothing may rank,
+    chart or correlate them together."""
+    if "unit" not in df or df.empty:
+        return
+    n = df.groupby(GROUP)["unit"].nunique()
+    mixed = n[n > 1]
+    if len(mixed):
+        idx, year, ind = mixed.index[0]
+        units = sorted(df[(df.index_id == idx) & (df.year == year) & (df.indicator == ind)].unit.unique())
+        raise CchcError(f"{what}: {idx} {year} {ind} mixes units {', '.join(units)} "
+                        f"({len(mixed)} such group(s)); one unit and one scale per indicator")
+
+
 def rank_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """`scores` with computed_rank, rank (published if any, else computed), rank_source and n_ranked.
 
     n_ranked is the number of provinces with a value in that (index, year, indicator).
+    Values of mixed units under one indicator are refused (`check_units`).
     """
+    check_units(scores)
     df = scores.copy()
     df["computed_rank"] = pd.Series(pd.NA, index=df.index, dtype="Int64")
     df["n_ranked"] = df.groupby(GROUP)["value"].transform("count").astype("Int64")

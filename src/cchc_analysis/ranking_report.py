@@ -13,7 +13,7 @@ import pandas as pd
 from . import compare, plots, ranking
 from .data import load
 from .params import ParameterError, as_indices, as_int, as_province, as_year, safe_dir
-from .provinces import provinces
+from .provinces import provinces, units_in
 from .reporting import (INDEX_NAMES, ReportContext, esc, num_en, num_vi, ordinal_en, parameter_error, province_names,
                         save_table, show_fig, show_md, show_table)
 
@@ -68,6 +68,9 @@ def _setup(year, province, indices, window, output_dir) -> Context:
     changed = ranking.changes(ranked, indicators)
     return Context(year, province, out, scores, ranked, *province_names(), indices=indices, window=window,
                    changed=changed, indicators=indicators)
+
+
+_existing = units_in
 
 
 def _label(ctx: Context, code: str) -> str:
@@ -143,7 +146,7 @@ def commentary_rank(ctx: Context, index_id: str, indicator: str = "overall") -> 
     if f.empty:
         return (f"{name} không có dữ liệu {up} năm {ctx.year}. / {name_en} has no {up} data for {ctx.year}.")
     r = f.iloc[0]
-    of = int(r.n_ranked) if r.coverage == "full" else None
+    of = int(r.n_ranked) if r.rank_source == "computed" else (_existing(ctx.year) if r.rank_source == "published" else None)
     rank_txt_vi = f"xếp thứ {int(r['rank'])}" + (f"/{of}" if of else "") if pd.notna(r["rank"]) else "chưa có thứ hạng"
     rank_txt_en = f"ranked {ordinal_en(r['rank'])}" + (f" of {of}" if of else "") if pd.notna(r["rank"]) else "has no rank"
     val_vi = f" ({num_vi(r.value)} điểm)" if pd.notna(r.value) else ""
@@ -159,8 +162,10 @@ def commentary_rank(ctx: Context, index_id: str, indicator: str = "overall") -> 
             ch_vi, ch_en = f", giữ nguyên thứ hạng so với {int(r.prev_year)}", f", unchanged from {int(r.prev_year)}"
     elif isinstance(r.note, str) and r.note.startswith("not comparable"):
         ch_vi, ch_en = " (không so sánh được với năm trước do thay đổi phương pháp)", f" ({r.note})"
-    partial_vi = " — dữ liệu năm này chỉ một phần" if r.coverage == "partial" else ""
-    partial_en = " — partial data this year" if r.coverage == "partial" else ""
+    n = len(d)
+    partial_vi = f" — thứ hạng công bố; nguồn chỉ có {n}/{_existing(ctx.year)} tỉnh năm này" if r.coverage == "partial" else ""
+    partial_en = (f" — published rank; our sources cover {n} of {_existing(ctx.year)} provinces this year"
+                  if r.coverage == "partial" else "")
     return (f"{name} {rank_txt_vi} về {up} {ctx.year}{val_vi}{ch_vi}{partial_vi}. / "
             f"{name_en} {rank_txt_en} in {up} {ctx.year}{val_en}{ch_en}{partial_en}.")
 
@@ -180,10 +185,23 @@ def distribution(ctx: Context, index_id: str) -> None:
                                 f"Distribution of {index_id.upper()} scores" + (" (partial)" if not ctx.is_full(index_id) else ""),
                                 "Điểm / score"))
     med = d.value.median()
-    if fv is not None:
-        above = (d.value > fv).sum()
-        show_md(esc(f"{ctx.focal}: {num_vi(fv)} điểm, trung vị {num_vi(med)}; {above} tỉnh cao hơn. / "
-                    f"{ctx.focal_en}: {num_en(fv)} points, median {num_en(med)}; {above} provinces higher."))
+    n, of = int(d.value.notna().sum()), _existing(ctx.year)
+    if fv is None:
+        show_md(esc(f"{ctx.focal} không có điểm {index_id.upper()} {ctx.year} trong nguồn; trung vị của {n} tỉnh có điểm: "
+                    f"{num_vi(med)}. / {ctx.focal_en} has no {index_id.upper()} {ctx.year} score in our sources; median of "
+                    f"the {n} provinces with a score: {num_en(med)}."))
+    elif ctx.is_full(index_id):
+        above = int((d.value > fv).sum())
+        show_md(esc(f"{ctx.focal}: {num_vi(fv)} điểm, trung vị {num_vi(med)} ({n} tỉnh); {above} tỉnh cao hơn. / "
+                    f"{ctx.focal_en}: {num_en(fv)} points, median {num_en(med)} ({n} provinces); "
+                    f"{above} {'province' if above == 1 else 'provinces'} higher."))
+    else:  # a convenience sample: no position inside it, only the published rank
+        r = d[d.province_code == ctx.province].iloc[0]
+        rank_vi = f"thứ hạng công bố {int(r.published_rank)}/{of}" if pd.notna(r.published_rank) else "không có thứ hạng công bố"
+        rank_en = f"published rank {int(r.published_rank)} of {of}" if pd.notna(r.published_rank) else "no published rank"
+        show_md(esc(f"{ctx.focal}: {num_vi(fv)} điểm, {rank_vi}. Trung vị {num_vi(med)} chỉ tính trên {n} tỉnh mà nguồn đưa tin "
+                    f"(trên {of}), không đại diện cho cả nước. / {ctx.focal_en}: {num_en(fv)} points, {rank_en}. The median "
+                    f"{num_en(med)} is over the {n} provinces the sources reported (of {of}), not the country."))
 
 
 def bump(ctx: Context, index_id: str) -> pd.DataFrame:
@@ -222,7 +240,21 @@ def commentary_path(ctx: Context, index_id: str, ranks: pd.DataFrame) -> str:
             "the published ranks.)")
 
 
+MIN_MOVERS = 10  # no mover list over fewer provinces with a rank in both years
+
+
 def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
+    """Top risers and fallers, over the provinces with comparable ranks in both years (named)."""
+    d = ctx.year_rows(index_id)
+    basis = int(d.rank_change.notna().sum())
+    if 0 < basis < MIN_MOVERS:
+        tab = pd.DataFrame(columns=["kind", "province_code", "province", "rank", "prev_rank", "rank_change", "score_change"])
+        save_table(tab, ctx.output_dir, f"movers_{index_id}")
+        show_md(esc(f"{index_id.upper()} {ctx.year}: chỉ {basis} tỉnh có thứ hạng ở cả hai năm trong nguồn (cần ít nhất "
+                    f"{MIN_MOVERS}), nên không liệt kê tỉnh tăng/giảm mạnh nhất. / only {basis} "
+                    f"{'province has' if basis == 1 else 'provinces have'} a rank in both years in our sources "
+                    f"(at least {MIN_MOVERS} needed): no movers list."))
+        return tab
     m = ranking.movers(ctx.changed, index_id, ctx.year, n=n)
     rows = []
     for kind, df in m.items():
@@ -238,10 +270,14 @@ def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
         show_md(esc(f"{index_id.upper()} {ctx.year}: không tính được thay đổi thứ hạng / no rank changes ({why})."))
         return tab
     top = tab[tab.kind == "risers"].head(1)
+    of = _existing(ctx.year)
+    scope_vi = f"trong {basis} tỉnh có thứ hạng ở cả hai năm" + (f" (trên {of})" if basis < of else "")
+    scope_en = f"among the {basis} provinces ranked in both years" + (f" (of {of})" if basis < of else "")
     if len(top):
         t = top.iloc[0]
-        show_md(esc(f"Tăng mạnh nhất: {t.province} (+{int(t.rank_change)} bậc, lên thứ {int(t['rank'])}). / "
-                    f"Biggest riser: {ctx.names_en[t.province_code]} (up {_places(int(t.rank_change))} to {ordinal_en(t['rank'])})."))
+        show_md(esc(f"Tăng mạnh nhất {scope_vi}: {t.province} (+{int(t.rank_change)} bậc, lên thứ {int(t['rank'])}). / "
+                    f"Biggest riser {scope_en}: {ctx.names_en[t.province_code]} (up {_places(int(t.rank_change))} "
+                    f"to {ordinal_en(t['rank'])})."))
     show_table(tab)
     return tab
 
@@ -270,10 +306,22 @@ def components_heatmap(ctx: Context, index_id: str) -> pd.DataFrame:
         show_table(tab.assign(province=tab.province_code.map(ctx.names)).rename(
             columns=lambda c: ctx.ind_name(index_id, c)[1] if c in cols else c))
         return tab
+    n, of = len(m), _existing(ctx.year)
+    focal_in = ctx.province in m.index
     m.index = [ctx.names[c] for c in m.index]
     m.columns = [ctx.ind_name(index_id, c)[1] for c in m.columns]
-    show_fig(plots.heatmap(m, f"Chỉ số thành phần {index_id.upper()} {ctx.year}",
-                           f"{index_id.upper()} sub-indices by province (sorted by headline score)", focal_label=ctx.focal))
+    part_vi = "" if n >= len(ctx.year_rows(index_id)) else f" — chỉ {n}/{of} tỉnh có điểm thành phần"
+    part_en = "" if n >= len(ctx.year_rows(index_id)) else f" — only {n} of {of} provinces have sub-index scores"
+    show_fig(plots.heatmap(m, f"Chỉ số thành phần {index_id.upper()} {ctx.year}{part_vi}",
+                           f"{index_id.upper()} sub-indices by province (sorted by headline score){part_en}",
+                           focal_label=ctx.focal if focal_in else None))
+    missing_vi = "" if focal_in else f" {ctx.focal} không có trong số này."
+    missing_en = "" if focal_in else f" {ctx.focal_en} is not among them."
+    counts = d[d.indicator.isin(cols)].groupby("indicator").province_code.nunique()
+    show_md(esc(f"Số tỉnh có điểm theo từng chỉ số thành phần: " + "; ".join(
+        f"{ctx.ind_name(index_id, c)[0]} {int(counts.get(c, 0))}/{of}" for c in cols) + f".{missing_vi} / "
+        "Provinces with a score, per sub-index: " + "; ".join(
+        f"{ctx.ind_name(index_id, c)[1]} {int(counts.get(c, 0))} of {of}" for c in cols) + f".{missing_en}"))
     return tab
 
 
@@ -371,3 +419,10 @@ def spotlight(ctx: Context) -> pd.DataFrame:
         show_md(f"**Mục tiêu đã công bố của {esc(ctx.focal)} / stated targets**")
         show_table(gaps)
     return tab
+
+
+def brief(ctx: Context):
+    """The bilingual brief for the focal province and year, indices first (narrative.brief)."""
+    from . import narrative
+
+    return narrative.report_brief(ctx, kind="ranking")

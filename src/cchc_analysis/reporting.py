@@ -49,7 +49,9 @@ def show_table(df: pd.DataFrame, max_rows: int = 70, floatfmt: int = 2) -> None:
     d = df.head(max_rows).copy()
     for c in d.columns:
         if pd.api.types.is_float_dtype(d[c]):
-            d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:.{floatfmt}f}")
+            whole = d[c].dropna()
+            fmt = "{:.0f}" if len(whole) and (whole == whole.round()).all() else f"{{:.{floatfmt}f}}"
+            d[c] = d[c].map(lambda v, f=fmt: "" if pd.isna(v) else f.format(v))  # years and counts as integers
         else:
             d[c] = d[c].astype(object).where(d[c].notna(), "")
     d = d.rename(columns=lambda c: HEADERS.get(c, c))
@@ -72,11 +74,30 @@ def figure_png(fig) -> bytes:
     return out.getvalue()
 
 
-def show_fig(fig) -> None:
-    """Display a figure once (as a compact PNG) and close it."""
+def figure_alt(fig) -> str:
+    """Alt text from what the figure shows: its titles and axis labels (NFC)."""
+    parts = []
+    if getattr(fig, "_suptitle", None) is not None and fig._suptitle.get_text():
+        parts.append(fig._suptitle.get_text())
+    for ax in fig.axes:
+        for t in (ax.get_title(), ax.get_title(loc="left")):
+            if t and t not in parts:
+                parts.append(t)
+        labels = [x for x in (ax.get_xlabel(), ax.get_ylabel()) if x]
+        if labels:
+            parts.append("trục / axes: " + ", ".join(labels))
+    text = " — ".join(p.replace("\n", " ") for p in parts) or "Biểu đồ / chart"
+    return unicodedata.normalize("NFC", "Biểu đồ / chart: " + text)
+
+
+def show_fig(fig, alt: str | None = None) -> None:
+    """Display a figure once (as a compact PNG with alt text saying what it shows) and close it."""
+    import base64
+
     import matplotlib.pyplot as plt
-    from IPython.display import Image, display
-    display(Image(data=figure_png(fig)))
+    from IPython.display import HTML, display
+    data = base64.b64encode(figure_png(fig)).decode("ascii")
+    display(HTML(f'<img alt="{html.escape(alt or figure_alt(fig), quote=True)}" src="data:image/png;base64,{data}">'))
     plt.close(fig)
 
 

@@ -54,6 +54,9 @@ FACTS = pa.DataFrameSchema(
         "component": _c("string", "Component id where the metric has components", nullable=True),
         "value": _c("float64", "Value parsed from value_as_written (NaN when it cannot be read without guessing)", nullable=True),
         "unit": _c("string", "count | percent | points | rank | rank_change | ...", nullable=True),
+        "counts": _c("string", "What the number counts (procedures, dossiers, tasks, units, …; percent, points, rank "
+                     "for those units) from data/reference/metric_labels.csv: ratios only within one kind",
+                     nullable=True),
         "rank_of": _c("Int64", "For ranks written '12/63': the 63", nullable=True),
         "value_as_written": _c("string", "The value exactly as the source writes it", nullable=True),
         "quote": _c("string", "The sentence that states it", nullable=True),

@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-from . import compare, paths
+from . import compare
 
 TIER_LADDERS = {
     "pci": ["Rất tốt", "Tốt", "Khá", "Trung bình", "Tương đối thấp", "Thấp"],
@@ -29,11 +29,10 @@ TIER_ALIASES = {
 
 
 def load_targets() -> pd.DataFrame:
-    path = paths.REFERENCE / "targets.csv"
-    if not path.exists():
-        return pd.DataFrame(columns=["province_code", "target_year", "index_id", "indicator", "target_as_stated",
-                                     "comparator", "target_value", "target_unit", "quote", "source"])
-    return pd.read_csv(path, dtype={"province_code": str, "target_value": str})
+    """The stated targets, read and checked once (quotes against their source) by `facts.read_targets`."""
+    from .sources.facts import read_targets
+
+    return read_targets()
 
 
 def _tier_pos(index_id: str, tier: str) -> int | None:
@@ -68,10 +67,17 @@ def _latest_group(ranked: pd.DataFrame, index_id: str, province: str, as_of: int
     return None, None, "none"
 
 
-def target_gaps(ranked: pd.DataFrame, province: str, as_of: int | None = None) -> pd.DataFrame:
-    """Each of the province's targets: latest value (≤ as_of), gap, status and the yearly change needed."""
-    t = load_targets()
+def target_gaps(ranked: pd.DataFrame, province: str, as_of: int | None = None,
+                table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each of the province's targets: latest value (≤ as_of), gap, status and the yearly change needed.
+
+    A target is judged only from the year it was stated (`stated_on`): a report of an earlier year
+    does not show it. `table` defaults to `load_targets()`.
+    """
+    t = load_targets() if table is None else table
     t = t[t.province_code == province]
+    if as_of is not None:
+        t = t[pd.to_datetime(t.stated_on).dt.year <= as_of]
     rows = []
     for tg in t.itertuples():
         latest_year = latest = None
@@ -109,8 +115,13 @@ def target_gaps(ranked: pd.DataFrame, province: str, as_of: int | None = None) -
             years_left = int(tg.target_year) - latest_year
             needed = (math.ceil(gap / years_left) if tg.target_unit == "rank" else gap / years_left) if years_left > 0 else None
         rows.append({"index": str(tg.index_id).upper(), "target_as_stated": tg.target_as_stated,
-                     "target": f"{tg.comparator} {tg.target_value}", "target_year": int(tg.target_year),
+                     "target_en": tg.target_en, "target": f"{tg.comparator} {tg.target_value}",
+                     "unit": tg.target_unit, "target_year": int(tg.target_year), "stated_on": tg.stated_on,
                      "latest_year": latest_year, "latest": latest, "basis": basis, "gap": gap,
-                     "needed_per_year": needed, "status": status, "source": tg.source})
-    return pd.DataFrame(rows, columns=["index", "target_as_stated", "target", "target_year", "latest_year", "latest",
-                                       "basis", "gap", "needed_per_year", "status", "source"])
+                     "needed_per_year": needed, "status": status, "status_en": status.split(" / ")[-1],
+                     "source": tg.source})
+    return pd.DataFrame(rows, columns=TARGET_COLUMNS)
+
+
+TARGET_COLUMNS = ["index", "target_as_stated", "target_en", "target", "unit", "target_year", "stated_on", "latest_year",
+                  "latest", "basis", "gap", "needed_per_year", "status", "status_en", "source"]

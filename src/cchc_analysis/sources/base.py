@@ -35,6 +35,7 @@ FACT_COLUMNS = {
     "component": "string",
     "value": "float64",
     "unit": "string",            # count | percent | points | rank | rank_change | ...
+    "counts": "string",          # what a count counts: procedures | dossiers | tasks | units | ... (metric_labels.csv)
     "rank_of": "Int64",          # for ranks written "12/63"
     "value_as_written": "string",
     "quote": "string",

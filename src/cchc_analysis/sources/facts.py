@@ -541,11 +541,14 @@ def _tier_value(text: str) -> float:
     return {"A": 1.0, "B": 2.0, "C": 3.0}[text[-1].upper()]
 
 
+PCT_OF_MAX = "_pct"  # suffix of a component's "percent of its maximum" indicator
+
+
 def scores_from_facts(facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PAR/SIPAS SCORE rows (coverage 'partial') and CONFLICT rows from province-level facts.
 
-    Value: percent/points facts (overall: either unit, same 0-100 scale; components: points before
-    percent of the maximum). Rank: numeric ranks of 63 (or with no 'of'). Tier: PAR groups A/B/C.
+    Value: percent/points facts (overall: either unit, same 0-100 scale, unit "percent"; a component's
+    points and its percent of the maximum are different quantities: `<component>` and `<component>_pct`). Rank: numeric ranks of 63 (or with no 'of'). Tier: PAR groups A/B/C.
     Facts of an unidentifiable component ('unidentified') stay facts. CONFLICT reason starts with
     the field ('value:', 'published_rank:', 'published_tier:') and names the rule step that decided.
     """
@@ -553,15 +556,15 @@ def scores_from_facts(facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
               & facts["year"].notna() & facts["component"].ne("unidentified").fillna(True)]
     groups: dict[tuple, list[dict]] = {}
     for r in f.to_dict("records"):
-        key = (r["index_id"], int(r["year"]), r["scope"], r["component"] if isinstance(r["component"], str) else "overall")
+        ind = r["component"] if isinstance(r["component"], str) else "overall"
+        if ind != "overall" and r["unit"] == "percent":
+            ind = f"{ind}{PCT_OF_MAX}"  # percent of the component's maximum: another quantity than its points
+        key = (r["index_id"], int(r["year"]), r["scope"], ind)
         groups.setdefault(key, []).append(r)
     scores, conflicts = [], []
     for (idx, year, code, ind) in sorted(groups):
         g = groups[(idx, year, code, ind)]
         vals = [r for r in g if r["unit"] in ("percent", "points") and r["value"] == r["value"]]
-        if ind != "overall" and vals:
-            pref = "points" if any(r["unit"] == "points" for r in vals) else "percent"
-            vals = [r for r in vals if r["unit"] == pref]
         ranks = [r for r in g if r["unit"] == "rank" and r["value"] == r["value"]
                  and (pd.isna(r["rank_of"]) or r["rank_of"] == 63)]
         tiers = [dict(r, value=_tier_value(r["value_as_written"])) for r in g if r["unit"] == "tier"]
@@ -600,9 +603,10 @@ def _score_row(idx: str, year: int, code: str, ind: str, chosen: dict) -> dict:
     locator = best["source_locator"] + "".join(
         f"; {o['source_locator']}" if o["source_file"] == best["source_file"]
         else f"; {o['source_file']} {o['source_locator']}" for o in extra)
-    # rank/tier-only rows carry the catalogue unit (overall: percent; components and score parts: points)
-    value, unit = ((chosen["value"][0], chosen["value"][1][0]["unit"]) if "value" in chosen
-                   else (math.nan, "percent" if ind == "overall" else "points"))
+    # one unit per indicator: the headline is a 0-100 score printed as % or điểm (the catalogue says percent);
+    # components are points, and their percent of the maximum is the separate indicator <id>_pct
+    value = chosen["value"][0] if "value" in chosen else math.nan
+    unit = "percent" if ind == "overall" or ind.endswith(PCT_OF_MAX) else "points"
     return dict(index_id=idx, year=year, province_code=code, indicator=ind, value=value, unit=unit,
                 published_rank=int(chosen["published_rank"][0]) if "published_rank" in chosen else pd.NA,
                 published_tier=chosen["published_tier"][1][0]["value_as_written"][-1].upper()

@@ -64,7 +64,7 @@ PARTIAL_TABLE = "partial table"
 PROFILE_VN = "profile page (VN template)"
 PROFILE_EN = "profile page (EN template)"
 NEWS = "news mention"
-NEWS_RANK_ONLY = "news mention (rank only)"  # checked against the others, never emitted as a score
+NEWS_RANK_ONLY = "news mention (rank only)"  # lowest priority; kept as a rank-only score row
 
 
 # ---------------------------------------------------------------------------
@@ -514,5 +514,5 @@ def read_all(raw_dir: Path | str = PCI_DIR) -> dict[str, pd.DataFrame]:
         (NEWS, news),
         (NEWS_RANK_ONLY, rank_only),
     ])
-    scores = scores[scores["tier_label"] != NEWS_RANK_ONLY]
+    # a rank the publisher states without a score is kept as published (value NaN), like PAR/SIPAS rank-only rows
     return {"scores": _finish_scores(scores), "facts": facts, "conflicts": conflicts}
