@@ -11,8 +11,6 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from cchc_analysis import report
-
 pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("CCHC_CHROMIUM", "/usr/bin/chromium")
@@ -32,20 +30,6 @@ def _browser_or_skip():
             pytest.fail(f"CI must run the browser test: chromium at {CHROMIUM} and playwright are required")
         pytest.skip(HOW)
     return sync_playwright
-
-
-@pytest.fixture(scope="module")
-def small_site(tmp_path_factory, built):
-    """A couple of pages: one year of each report, Đắk Nông and a neighbour, Lâm Đồng (2025)."""
-    out = tmp_path_factory.mktemp("site")
-    mp = pytest.MonkeyPatch()
-    mp.setattr(report, "subjects", lambda province=None: [("67", "63"), ("66", "63"), ("68", "34")])
-    try:
-        rc = report.run_reports(years=[2019], province=None, out_dir=out, jobs=2, profiles=True, log=lambda *_: None)
-    finally:
-        mp.undo()
-    assert rc == 0
-    return out
 
 
 def _local_targets(page, base: str) -> list[str]:

@@ -366,19 +366,31 @@ def latest_year(p: Profile) -> int | None:
 
 
 def brief(p: Profile) -> None:
-    """The bilingual brief for the unit's latest year (cchc_analysis.narrative), or a placeholder."""
+    """The bilingual brief (cchc_analysis.narrative) for the latest year with data, one per member province."""
+    from . import narrative
+
     year = latest_year(p)
-    try:
-        from .narrative import brief_markdown
-    except ImportError:
-        brief_markdown = None
     if year is None:
         show_md(esc(f"Không có năm nào có dữ liệu chỉ số cho {p.name}. / No year with index data for {p.name_en}."))
-    elif brief_markdown is None:
-        show_md(esc(f"Tóm tắt năm {year} sẽ có ở đây. / The brief for {year} will appear here."))
-    else:
-        for c in p.members:
-            show_md(brief_markdown(c, year))
+        return
+    data = narrative.BriefData(p.changed, p.facts, p.indicators, targets.load_targets(), p.names, p.names_en,
+                               labels=narrative.metric_labels())
+    frames = []
+    for c in p.members:
+        y = latest_year_of(p, c)
+        if y is None:
+            continue
+        if p.is_unit_2025:
+            show_md(f"#### {esc(p.names[c])} {y}")
+        b = narrative.brief(c, y, data)
+        frames.append(b.frame().assign(province_code=c, year=y))
+        narrative.show_brief(b)
+    save_table(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), p.output_dir, "brief")
+
+
+def latest_year_of(p: Profile, code: str) -> int | None:
+    y = p.overall([code]).year
+    return int(y.max()) if len(y) else None
 
 
 def targets_section(p: Profile) -> pd.DataFrame:
