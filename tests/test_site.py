@@ -126,6 +126,8 @@ def test_index_history_dak_nong_pci_2019(built):
     r = h[(h["index"] == "PCI") & (h.year == 2019)].iloc[0]
     assert (r.published_rank, r.computed_rank, r.rank_change) == (62, 62, 1)
     assert r.value == pytest.approx(60.4968, abs=1e-4) and r.n_ranked == 63 and r.coverage == "full"
+    par = h[(h["index"] == "PAR") & (h.year == 2022)].iloc[0]  # a change the publisher states, shown as stated
+    assert (par["rank"], par.stated_rank_change) == (37, 4)
     assert list(dict.fromkeys(h["index"])) == [i for i in ["PCI", "PAPI", "PAR", "SIPAS"] if i in set(h["index"])]
 
 

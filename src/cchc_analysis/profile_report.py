@@ -175,9 +175,22 @@ def index_history(p: Profile, codes: list[str] | None = None) -> pd.DataFrame:
         ["index", "year", "province_code", "province", "value", "published_rank", "computed_rank", "rank",
          "rank_source", "n_ranked", "published_tier", "coverage", "prev_year", "score_change", "rank_change",
          "note", "source_file"]]
+    tab = tab.assign(stated_rank_change=stated_changes(p, tab))
     order = {i: k for k, i in enumerate(INDEX_ORDER)}
     return tab.sort_values(["index", "year", "province_code"], key=lambda s: s.map(lambda v: order.get(str(v).lower(), v))
                            if s.name == "index" else s).reset_index(drop=True)
+
+
+def stated_changes(p: Profile, tab: pd.DataFrame) -> pd.Series:
+    """The rank change a source states for each row (published fact, shown as stated even across a break)."""
+    from .narrative import stated_rank_change
+
+    f = p.facts[(p.facts.unit == "rank_change") & p.facts.scope.isin(set(tab.province_code))]
+    out = []
+    for r in tab.itertuples():
+        hit = stated_rank_change(f, r.index.lower(), r.year, r.province_code, None) if len(f) else None
+        out.append(hit[0] if hit else pd.NA)
+    return pd.Series(out, index=tab.index, dtype="Int64")
 
 
 def indices_table(p: Profile) -> pd.DataFrame:
@@ -191,12 +204,13 @@ def indices_table(p: Profile) -> pd.DataFrame:
         vi, en = INDEX_NAMES[idx.lower()]
         show_md(f"#### {esc(vi)}\n*{esc(en)}* — " + esc(_summary(g)))
         cols = ["year", "value", "published_rank", "computed_rank", "n_ranked", "published_tier", "coverage",
-                "score_change", "rank_change", "note"]
+                "score_change", "rank_change", "stated_rank_change", "note"]
         if p.is_unit_2025:
             cols = ["province"] + cols
         show_table(g[cols].rename(columns={"year": "Năm / year", "published_rank": "hạng công bố / published rank",
                                            "computed_rank": "hạng tính / computed rank", "n_ranked": "n",
-                                           "coverage": "phủ / coverage"}))
+                                           "coverage": "phủ / coverage",
+                                           "stated_rank_change": "± hạng theo nguồn / stated rank change"}))
     return tab
 
 

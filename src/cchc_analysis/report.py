@@ -517,7 +517,7 @@ def write_index(out_dir: Path, jobs: list[Job]) -> Path:
                      for r in cov.itertuples()]
     page = _env().get_template("index.html.j2").render(
         title="CCHC analysis — trang chủ: năm, tỉnh, dữ liệu / home: years, provinces, data",
-        nav=_index_nav(), map=_index_map(out_dir, jobs), year_kinds=[TITLES[n] for n in nbs], years=years,
+        nav=_index_nav(), map=_index_map_or_note(out_dir, jobs), year_kinds=[TITLES[n] for n in nbs], years=years,
         units=units, coverage=coverage_rows, downloads=_downloads(out_dir), sources=_sources())
     atomic_write_text(out_dir / "assets" / "filter.js",
                       (Path(__file__).parent / "templates" / "filter.js").read_text(encoding="utf-8"))
@@ -532,6 +532,15 @@ def _index_nav() -> str:
              {"href": "#sources", "label": "Nguồn / sources"}]
     return _env().get_template("nav.html.j2").render(home="index.html", prev=None, next=None, links=links,
                                                      groups=[], folded=[], heading=None)
+
+
+def _index_map_or_note(out_dir: Path, jobs: list[Job]) -> dict | None:
+    """The index map, or (when drawing it fails) a caption that says so instead of a missing index page."""
+    try:
+        return _index_map(out_dir, jobs)
+    except Exception as e:  # the index must still be written; the failure is stated on it
+        return {"year": "", "src": "", "alt": "", "href": "#years",
+                "caption": f"bản đồ lỗi / the map failed: {type(e).__name__}: {e}"[:300]}
 
 
 def _index_map(out_dir: Path, jobs: list[Job]) -> dict | None:
