@@ -58,7 +58,7 @@ def test_dak_nong_par_2022(ps):
     assert set(rank["value"]) == {37.0} and set(rank["rank_of"]) == {63}
     assert set(dn.loc[dn["unit"] == "rank_change", "value"]) == {4.0}  # "tăng 4 bậc so với năm 2021"
     s = one(scores, index_id="par", year=2022, province_code="67", indicator="overall")
-    assert s["value"] == 84.66 and s["published_rank"] == 37 and s["unit"] == "points"
+    assert s["value"] == 84.66 and s["published_rank"] == 37 and s["unit"] == "percent"  # one unit per indicator: the headline 0-100 is "percent" (issue: units mixed)
     # component: chỉ đạo điều hành 8,94 điểm, 30/63
     c = one(scores, index_id="par", year=2022, province_code="67", indicator="chi_dao_dieu_hanh")
     assert c["value"] == 8.94 and c["published_rank"] == 30

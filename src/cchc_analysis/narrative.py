@@ -161,15 +161,29 @@ def _coverage(d: pd.DataFrame, index_id: str, year: int) -> dict:
             "full": bool((y.coverage == "full").any()), "rows": len(y), "of": _existing(year)}
 
 
-def stated_rank_change(facts: pd.DataFrame, index_id: str, year: int, code: str, component: str | None):
-    """A rank change the source states (unit rank_change) → (signed change, fact row) or None."""
+def stated_rank_changes(facts: pd.DataFrame, index_id: str, year: int, code: str,
+                        component: str | None) -> list[tuple[int, object]]:
+    """The rank changes sources state (unit rank_change), one (signed change, first fact row) per distinct
+    value: more than one means the sources disagree, and the brief says so."""
     f = facts[(facts.index_id == index_id) & (facts.year == year) & (facts.scope == code)
               & (facts.unit == "rank_change") & facts.value.notna()]
     f = f[f.component.isna()] if component in (None, "overall") else f[f.component == component]
-    if f.empty:
+    return [(int(v), g.iloc[0]) for v, g in f.groupby("value", sort=False)]
+
+
+def stated_rank_change(facts: pd.DataFrame, index_id: str, year: int, code: str, component: str | None):
+    """(change, fact row, words vi, words en, sources) for the stated change(s), or None."""
+    found = stated_rank_changes(facts, index_id, year, code, component)
+    if not found:
         return None
-    r = f.iloc[0]
-    return int(r.value), r
+    if len(found) == 1:
+        k, r = found[0]
+        a, b = change_words(k)
+        return k, r, a, b, (_source(r),)
+    vi_parts = " hay ".join(change_words(k)[0] for k, _ in found)
+    en_parts = " or ".join(change_words(k)[1] for k, _ in found)
+    return (None, found[0][1], f"{vi_parts} (các nguồn ghi khác nhau)", f"{en_parts} (the sources disagree)",
+            tuple(_source(r) for _, r in found))
 
 
 def stated_value_change(facts: pd.DataFrame, index_id: str, year: int, code: str, value: float):
@@ -208,11 +222,10 @@ def _headline(data: BriefData, index_id: str, year: int, code: str, name_vi: str
     sv = stated_value_change(data.facts, index_id, year, code, float(r.value)) if pd.notna(r.value) else None
     stated = stated_rank_change(data.facts, index_id, year, code, None)
     if stated is not None:
-        k, f = stated
-        a, b = change_words(k)
+        _k, _f, a, b, srcs = stated
         parts_vi.append(f"{a} so với {year - 1} (số liệu của nguồn)")
         parts_en.append(f"{b} on {year - 1} (as stated by the source)")
-        sources.append(_source(f))
+        sources.extend(srcs)
     elif pd.notna(r.rank_change) and pd.notna(r.prev_rank):
         a, b = change_words(r.rank_change)
         basis_vi = "tính từ thứ hạng công bố" if r.rank_source == "published" else "tính lại"
@@ -297,10 +310,9 @@ def _components(data: BriefData, index_id: str, year: int, code: str, name_vi: s
             s_vi, s_en = f"{nv} xếp thứ {int(r.rank)}/{_existing(year)}", f"{ne} {ordinal(r.rank)} of {_existing(year)}"
             st = stated_rank_change(data.facts, index_id, year, code, r.indicator)
             if st is not None:
-                a, b = change_words(st[0])
-                s_vi += f" ({a}, theo nguồn)"
-                s_en += f" ({b}, as stated)"
-                sources.append(_source(st[1]))
+                s_vi += f" ({st[2]}, theo nguồn)"
+                s_en += f" ({st[3]}, as stated)"
+                sources.extend(st[4])
             elif pd.notna(r.rank_change):
                 a, b = change_words(r.rank_change)
                 s_vi += f" ({a} so với {int(r.prev_year)})"

@@ -38,10 +38,13 @@ def as_year(value, available: list[int] | None = None) -> int:
     return year
 
 
-def as_province(value) -> str:
-    """A province code string ('67'). An int (papermill's `-p province 67`) is read as its code."""
+def as_province(value, allow_none: bool = False) -> str | None:
+    """A province code string ('67'). An int (papermill's `-p province 67`) is read as its code.
+    With allow_none, None or "" (a national page) gives None."""
     from .provinces import provinces
 
+    if allow_none and (value is None or (isinstance(value, str) and value.strip() in ("", "None"))):
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ParameterError(f"province must be a code like \"67\", got {value!r} ({type(value).__name__})")
     code = str(value).strip().zfill(2)

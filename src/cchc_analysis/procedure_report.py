@@ -49,7 +49,8 @@ class Context(ReportContext):
 
     @property
     def own(self) -> pd.DataFrame:
-        return procedures.province_facts(self.facts, self.province, self.year)
+        """This year's procedure facts of the focal province (of the nation on a national page)."""
+        return procedures.province_facts(self.facts, self.province or "national", self.year)
 
 
 def setup(year, province="67", dossiers_path=None, output_dir=None) -> Context:
@@ -57,7 +58,7 @@ def setup(year, province="67", dossiers_path=None, output_dir=None) -> Context:
     try:
         plots.style()
         year = as_year(year, available_years())
-        province = as_province(province)
+        province = as_province(province, allow_none=True)
         out = safe_dir(output_dir, Path("reports") / str(year) / "procedure_simplification")
         dossiers = safe_input(dossiers_path)
     except ParameterError as e:
@@ -250,6 +251,10 @@ def cross_province(ctx: Context) -> pd.DataFrame:
 
 
 def stated_targets(ctx: Context) -> pd.DataFrame:
+    """The focal province's stated targets (from the year they were stated) against the latest values."""
+    if ctx.province is None:
+        show_md("*Mục tiêu là của từng tỉnh: xem trang tỉnh. / Targets are each province's own: see its page.*")
+        return pd.DataFrame()
     g = targets.target_gaps(ctx.ranked, ctx.province, as_of=ctx.year)
     own = ctx.facts[(ctx.facts.scope == ctx.province) & ctx.facts.metric.str.startswith("target_")]
     save_table(g, ctx.output_dir, "targets")

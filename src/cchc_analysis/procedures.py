@@ -8,6 +8,7 @@ precision (half a unit of the last printed digit).
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import pandas as pd
@@ -34,9 +35,10 @@ STATED_RATES = ["on_time_rate", "resolved_rate", "ahead_of_time_rate", "late_rat
                 "plan_completion_rate", "online_on_time_rate", "satisfaction_rate"]
 
 
+@functools.lru_cache(maxsize=1)
 def metric_labels() -> pd.DataFrame:
     """metric → label_vi, label_en, counts (data/reference/metric_labels.csv): the reader-facing names of
-    the reported statistics and what each one counts."""
+    the reported statistics and what each one counts. Cached: do not modify the returned frame."""
     from . import paths
 
     return pd.read_csv(paths.REFERENCE / "metric_labels.csv", dtype=str, keep_default_na=False).set_index("metric")

@@ -58,7 +58,7 @@ def _setup(year, province, indices, window, output_dir) -> Context:
     plots.style()
     scores = load("scores")
     year = as_year(year, sorted(int(y) for y in scores["year"].unique()))
-    province = as_province(province)
+    province = as_province(province, allow_none=True)
     window = as_int("window", window, 1, 20)
     have = sorted(scores[scores.year == year].index_id.unique(), key=["pci", "papi", "par", "sipas"].index)
     indices = as_indices(indices, have)
@@ -99,8 +99,9 @@ def coverage_note(ctx: Context) -> pd.DataFrame:
             lines.append(f"- {r.index}: không có dữ liệu năm {ctx.year} / no data for {ctx.year}.")
         elif r.coverage.startswith("một phần"):
             lines.append(f"- {r.index}: **chỉ một phần** — {r.provinces_with_score} tỉnh có điểm, {r.provinces_with_rank} có thứ hạng "
-                         f"(không phải bảng xếp hạng đầy đủ) / **partial** — {r.provinces_with_score} provinces with a score, "
-                         f"{r.provinces_with_rank} with a rank (not a full ranking).")
+                         f"(không phải bảng xếp hạng đầy đủ) / **partial** — "
+                         f"{r.provinces_with_score} {'province' if r.provinces_with_score == 1 else 'provinces'} with a "
+                         f"score, {r.provinces_with_rank} with a rank (not a full ranking).")
         else:
             miss = f"; thiếu / missing: {esc(r.missing_provinces)}" if r.missing_provinces else ""
             lines.append(f"- {r.index}: đầy đủ / full — {r.provinces_with_score} tỉnh / provinces{miss}.{_rank_agreement(ctx, r.index.lower())}")
@@ -143,6 +144,12 @@ def commentary_rank(ctx: Context, index_id: str, indicator: str = "overall") -> 
     f = d[d.province_code == ctx.province]
     name, name_en = ctx.focal, ctx.focal_en
     up = index_id.upper()
+    if ctx.province is None:
+        n = int(d.value.notna().sum())
+        kind_vi = "bảng đầy đủ" if ctx.is_full(index_id) else "dữ liệu một phần (chỉ thứ hạng công bố)"
+        kind_en = "full table" if ctx.is_full(index_id) else "partial data (published ranks only)"
+        return (f"{up} {ctx.year}: {n} tỉnh có điểm, {kind_vi}. / {up} {ctx.year}: "
+                f"{n} {'province' if n == 1 else 'provinces'} with a score, {kind_en}.")
     if f.empty:
         return (f"{name} không có dữ liệu {up} năm {ctx.year}. / {name_en} has no {up} data for {ctx.year}.")
     r = f.iloc[0]
@@ -186,7 +193,12 @@ def distribution(ctx: Context, index_id: str) -> None:
                                 "Điểm / score"))
     med = d.value.median()
     n, of = int(d.value.notna().sum()), _existing(ctx.year)
-    if fv is None:
+    if ctx.province is None:
+        basis_vi = "" if ctx.is_full(index_id) else f" (chỉ các tỉnh mà nguồn đưa tin, trên {of}; không đại diện cho cả nước)"
+        basis_en = "" if ctx.is_full(index_id) else f" (only the provinces the sources reported, of {of}; not the country)"
+        show_md(esc(f"Trung vị {num_vi(med)} trên {n} tỉnh có điểm{basis_vi}. / Median {num_en(med)} over the "
+                    f"{n} provinces with a score{basis_en}."))
+    elif fv is None:
         show_md(esc(f"{ctx.focal} không có điểm {index_id.upper()} {ctx.year} trong nguồn; trung vị của {n} tỉnh có điểm: "
                     f"{num_vi(med)}. / {ctx.focal_en} has no {index_id.upper()} {ctx.year} score in our sources; median of "
                     f"the {n} provinces with a score: {num_en(med)}."))
@@ -218,6 +230,11 @@ def bump(ctx: Context, index_id: str) -> pd.DataFrame:
     region = provinces().set_index("code").region_6
     peers = [c for c in region.index if region[c] == region.get(ctx.province) and c != ctx.province]
     peers = [p for p in peers if p in set(d.province_code)]
+    if ctx.province is None:
+        show_fig(plots.bump_chart(d, None, [], ctx.names,
+                                  f"Thứ hạng {index_id.upper()} {d.year.min()}–{d.year.max()}: nhóm đầu và cuối bảng",
+                                  f"{index_id.upper()} ranks: the top and bottom provinces"))
+        return d
     show_fig(plots.bump_chart(d, ctx.province, peers, ctx.names,
                               f"Thứ hạng {index_id.upper()} {d.year.min()}–{d.year.max()}: {ctx.focal} và các tỉnh cùng vùng",
                               f"{index_id.upper()} ranks: {ctx.focal_en}, its regional peers, top and bottom"))
@@ -259,7 +276,8 @@ def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
     rows = []
     for kind, df in m.items():
         for r in df.itertuples():
-            rows.append({"kind": kind, "province_code": r.province_code, "province": ctx.names[r.province_code],
+            rows.append({"kind": {"risers": "tăng / risers", "fallers": "giảm / fallers"}[kind],
+                         "province_code": r.province_code, "province": ctx.names[r.province_code],
                          "rank": r.rank, "prev_rank": r.prev_rank, "rank_change": r.rank_change,
                          "score_change": r.score_change})
     tab = pd.DataFrame(rows, columns=["kind", "province_code", "province", "rank", "prev_rank", "rank_change", "score_change"])
@@ -269,7 +287,7 @@ def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
         why = note.iloc[0] if len(note) else "no comparable previous year"
         show_md(esc(f"{index_id.upper()} {ctx.year}: không tính được thay đổi thứ hạng / no rank changes ({why})."))
         return tab
-    top = tab[tab.kind == "risers"].head(1)
+    top = tab[tab.kind == "tăng / risers"].head(1)
     of = _existing(ctx.year)
     scope_vi = f"trong {basis} tỉnh có thứ hạng ở cả hai năm" + (f" (trên {of})" if basis < of else "")
     scope_en = f"among the {basis} provinces ranked in both years" + (f" (of {of})" if basis < of else "")
@@ -315,8 +333,8 @@ def components_heatmap(ctx: Context, index_id: str) -> pd.DataFrame:
     show_fig(plots.heatmap(m, f"Chỉ số thành phần {index_id.upper()} {ctx.year}{part_vi}",
                            f"{index_id.upper()} sub-indices by province (sorted by headline score){part_en}",
                            focal_label=ctx.focal if focal_in else None))
-    missing_vi = "" if focal_in else f" {ctx.focal} không có trong số này."
-    missing_en = "" if focal_in else f" {ctx.focal_en} is not among them."
+    missing_vi = "" if focal_in or ctx.province is None else f" {ctx.focal} không có trong số này."
+    missing_en = "" if focal_in or ctx.province is None else f" {ctx.focal_en} is not among them."
     counts = d[d.indicator.isin(cols)].groupby("indicator").province_code.nunique()
     show_md(esc(f"Số tỉnh có điểm theo từng chỉ số thành phần: " + "; ".join(
         f"{ctx.ind_name(index_id, c)[0]} {int(counts.get(c, 0))}/{of}" for c in cols) + f".{missing_vi} / "
@@ -383,6 +401,11 @@ def correlations(ctx: Context) -> pd.DataFrame:
 def spotlight(ctx: Context) -> pd.DataFrame:
     """The focal province: ranks across indices over time, its components this year, its targets."""
     from . import targets
+
+    if ctx.province is None:
+        show_md("*Trang toàn quốc: xem trang của từng tỉnh để biết chi tiết. / National page: each province's own page "
+                "has its spotlight.*")
+        return pd.DataFrame()
 
     r = ctx.ranked
     d = r[(r.province_code == ctx.province) & (r.indicator == "overall") & r["rank"].notna()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,41 @@ HEADERS = {  # bilingual column headers for displayed tables (CSV files keep the
     "published_tier": "Nhóm công bố / published tier", "note": "ghi chú / note", "prev_rank": "hạng trước / previous rank",
     "kind": "loại / kind", "region_6": "Vùng", "region_6_en": "Region", "count": "số tỉnh / n",
     "mean": "TB / mean", "median": "trung vị / median", "min": "min", "max": "max",
+    "index_id": "chỉ số / index", "indicator": "chỉ tiêu / indicator", "name_en": "tên / name",
+    "n_ranked": "số tỉnh xếp hạng / n ranked", "latest_year": "năm gần nhất / latest year",
+    "latest": "giá trị gần nhất / latest", "needed_per_year": "cần mỗi năm / needed per year",
+    "target_as_stated": "mục tiêu (nguyên văn) / target as stated", "target_en": "target",
+    "target_year": "năm mục tiêu / target year", "stated_on": "ngày nêu / stated on", "status": "đánh giá / status",
+    "status_en": "status", "gap": "khoảng cách / gap", "basis": "cơ sở / basis", "source": "nguồn / source",
+    "source_url": "nguồn / source", "source_file": "tệp nguồn / source file", "period": "kỳ / period",
+    "period_kind": "loại kỳ / period kind", "label": "số liệu / figure", "unit": "đơn vị / unit",
+    "value_as_written": "nguyên văn / as written", "coverage": "độ phủ / coverage", "year": "năm / year",
+    "spearman": "Spearman rho", "spearman_p": "p (Spearman)", "kendall": "Kendall tau", "kendall_p": "p (Kendall)",
+    "n": "n", "a": "chỉ số A / index A", "b": "chỉ số B / index B", "check": "kiểm tra / check",
+    "stated": "công bố / stated", "computed": "tính / computed", "tolerance": "dung sai / tolerance",
+    "ok": "khớp / ok", "flag": "kết quả / result", "sources": "nguồn / sources", "measure": "thước đo / measure",
+    "target": "mục tiêu / target", "index": "chỉ số / index",
 }
+
+
+def header(column: str) -> str:
+    """The bilingual header of a displayed column (never a snake_case id)."""
+    return HEADERS.get(column, str(column).replace("_", " "))
+
+
+def reader_text(value):
+    """A cell as a reader sees it: a metric id becomes its label (data/reference/metric_labels.csv)."""
+    if isinstance(value, str) and "_" in value:
+        from .procedures import metric_labels
+
+        labels = metric_labels()
+        if value in labels.index:
+            return f"{labels.at[value, 'label_vi']} / {labels.at[value, 'label_en']}"
+        return _METRIC_ID.sub(lambda m: labels.at[m[0], "label_en"] if m[0] in labels.index else m[0], value)
+    return value
+
+
+_METRIC_ID = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 
 
 def esc(text) -> str:
@@ -49,12 +84,11 @@ def show_table(df: pd.DataFrame, max_rows: int = 70, floatfmt: int = 2) -> None:
     d = df.head(max_rows).copy()
     for c in d.columns:
         if pd.api.types.is_float_dtype(d[c]):
-            whole = d[c].dropna()
-            fmt = "{:.0f}" if len(whole) and (whole == whole.round()).all() else f"{{:.{floatfmt}f}}"
-            d[c] = d[c].map(lambda v, f=fmt: "" if pd.isna(v) else f.format(v))  # years and counts as integers
+            # years and counts (whole numbers) as integers, other values with `floatfmt` decimals
+            d[c] = d[c].map(lambda v: "" if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer() else f"{v:.{floatfmt}f}"))
         else:
-            d[c] = d[c].astype(object).where(d[c].notna(), "")
-    d = d.rename(columns=lambda c: HEADERS.get(c, c))
+            d[c] = d[c].astype(object).where(d[c].notna(), "").map(reader_text)
+    d = d.rename(columns=header)
     display(HTML(d.to_html(index=False, escape=True, na_rep="", border=0, classes="dataframe")))
 
 
@@ -143,11 +177,12 @@ class ReportContext:
 
     @property
     def focal(self) -> str:
-        return self.names[self.province]
+        """The focal province's name, or 'cả nước' on a national page (province None)."""
+        return "cả nước" if self.province is None else self.names[self.province]
 
     @property
     def focal_en(self) -> str:
-        return self.names_en[self.province]
+        return "Viet Nam" if self.province is None else self.names_en[self.province]
 
 
 def province_names() -> tuple[dict[str, str], dict[str, str]]:
