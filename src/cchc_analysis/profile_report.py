@@ -9,6 +9,7 @@ has been published for the new units.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,10 +99,24 @@ def setup(province, units="63", output_dir=None, site_dir=None) -> Profile:
     else:
         members = [code]
         name, name_en = names[code], names_en[code]
+    scores, ranked, changed, indicators, facts = _tables(_data_stamp())
+    return Profile(code, units, name, name_en, members, out, site, scores, ranked, changed, indicators, facts,
+                   names, names_en)
+
+
+def _data_stamp() -> bytes:
+    from . import paths
+    stamp = paths.PROCESSED / ".build.json"
+    return stamp.read_bytes() if stamp.exists() else b""
+
+
+@functools.lru_cache(maxsize=1)
+def _tables(stamp: bytes):
+    """The processed tables with ranks and changes, computed once per kernel for as long as the data
+    stamp is unchanged (a reused site kernel serves many pages; the sections never modify them)."""
     scores, indicators = load("scores"), load("indicators")
     ranked = ranking.rank_scores(scores)
-    return Profile(code, units, name, name_en, members, out, site, scores, ranked,
-                   ranking.changes(ranked, indicators), indicators, load("facts"), names, names_en)
+    return scores, ranked, ranking.changes(ranked, indicators), indicators, load("facts")
 
 
 def unit_name_en(code: str) -> str:

@@ -286,7 +286,7 @@ def plan(years: list[int] | None, notebooks: list[str] | None, province: str | N
 
     Year pages for each year with data; profile pages (`province_profile`) for every unit when
     `profiles` (default: when no years and no notebooks are named, or the notebook is named).
-    `province=None` gives the national year pages (the notebook's own default)."""
+    `province=None` gives the national year pages."""
     from .params import _ranges, as_province, as_year
 
     if province is not None:
@@ -307,9 +307,7 @@ def plan(years: list[int] | None, notebooks: list[str] | None, province: str | N
         with_data |= set(have)
         checked = False
         for y in sorted(have if years is None else [y for y in years if y in have]):
-            params = {"year": y, "output_dir": str(out_dir / str(y) / nb)}
-            if province is not None:
-                params["province"] = province
+            params = {"year": y, "province": province, "output_dir": str(out_dir / str(y) / nb)}  # None: national
             if not checked:  # every year passes the same names: inspect the notebook once
                 check_names(paths.NOTEBOOKS / f"{nb}.ipynb", params)
                 checked = True
