@@ -216,3 +216,12 @@ def test_cache_notices_outputs_changed_behind_its_back(small_site):
         assert stamp["outputs"] == report.outputs_digest(report.plan([2019], ["ranking_trends"], None, small_site, 60)[0])
     finally:
         mp.undo()
+
+
+def test_index_with_a_year_that_has_one_report_only(tmp_path, built):
+    jobs = [report.Job("ranking_trends", 2005, {}, tmp_path, 60, status="ok"),
+            report.Job("ranking_trends", 2019, {}, tmp_path, 60, status="ok"),
+            report.Job("procedure_simplification", 2019, {}, tmp_path, 60, status="failed", error="boom")]
+    page = report.write_index(tmp_path, jobs).read_text(encoding="utf-8")
+    assert 'href="2005/ranking_trends.html"' in page and "<td>–</td>" in page and "lỗi / failed: boom" in page
+    assert (tmp_path / "assets" / "filter.js").exists() and (tmp_path / "data" / "scores.csv").exists()

@@ -282,7 +282,7 @@ def component_ranks(p: Profile, index_id: str) -> pd.DataFrame:
     """Components (rows) × years (columns): the province's rank in each component (pure)."""
     r = p.ranked
     d = r[(r.index_id == index_id) & (r.province_code == p.code) & (r.indicator != "overall") & r["rank"].notna()]
-    d = d[~d.indicator.str.startswith("unweighted")]
+    d = d[~d.indicator.str.startswith(("unweighted", "overall"))]  # components only, not headline variants
     if index_id == "papi":  # dimensions only; sub-dimensions (d1_1_…) stay in the tables
         d = d[~d.indicator.map(lambda i: len(i.split("_")) > 1 and i.split("_")[1].isdigit())]
     if d.empty:
@@ -312,8 +312,8 @@ def components(p: Profile) -> dict[str, pd.DataFrame]:
             what_vi, what_en = "chỉ số thành phần", "rank in each component"
         out[idx] = m
         save_table(m.reset_index(names="row"), p.output_dir, f"components_{idx}")
-        fig = plots.heatmap(m, f"{p.name}: thứ hạng {what_vi} {idx.upper()} theo năm",
-                            f"{p.name_en}: {idx.upper()} {what_en} by year (1 = best)", cmap="RdYlGn_r", fmt=".0f",
+        fig = plots.heatmap(m, f"{p.name}: {idx.upper()}, thứ hạng {what_vi}",
+                            f"{idx.upper()} {what_en} (1 = best)", cmap="RdYlGn_r", fmt=".0f",
                             annot=m.size <= 400, vmin=1, vmax=max(63, float(m.max().max())))
         show_fig_alt(fig, f"Heatmap: {p.name_en}, {idx.upper()} ranks, {len(m)} rows by {m.shape[1]} years "
                           f"({m.columns.min()}–{m.columns.max()}); green = better rank.")

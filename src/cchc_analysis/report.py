@@ -491,13 +491,13 @@ def write_index(out_dir: Path, jobs: list[Job]) -> Path:
         cells = []
         for n in nbs:
             j = by.get((n, y))
-            if j is None:
-                cells.append({})
-            elif j.status in ("ok", "cached"):
-                cells.append({"href": f"{y}/{n}.html", "label": TITLES[n].split(" / ")[0],
-                              "extra": have.get(y, "") if n == "ranking_trends" else ""})
-            else:
-                cells.append({"error": j.error[:200]})
+            cell = {"href": None, "label": "", "extra": "", "error": None}  # every key: the template is strict
+            if j is not None and j.status in ("ok", "cached"):
+                cell.update(href=f"{y}/{n}.html", label=TITLES[n].split(" / ")[0],
+                            extra=have.get(y, "") if n == "ranking_trends" else "")
+            elif j is not None:
+                cell.update(error=j.error[:200] or "failed")
+            cells.append(cell)
         years.append({"year": y, "cells": cells})
     names = _unit_names()
     units = []
@@ -567,8 +567,8 @@ def _index_map(out_dir: Path, jobs: list[Job]) -> dict | None:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        fig, alt = choropleth(values, units="63", title_vi=f"{idx.upper()} {year}: điểm tổng",
-                              title_en=f"{idx.upper()} {year}: headline score", legend_vi="Điểm", legend_en="score",
+        fig, alt = choropleth(values, units="63", title_vi=f"{idx.upper()}: điểm tổng",
+                              title_en=f"{idx.upper()}: headline score", legend_vi="Điểm", legend_en="score",
                               year=year, highlight=None, n_expected=63, cmap="viridis", ax=None)
         atomic_write_bytes(path, figure_png(fig))
         plt.close(fig)
