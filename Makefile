@@ -6,6 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.cchc-installed
 KERNEL := cchc-analysis
+KCONF  := $(VENV)/etc/ipython/ipython_kernel_config.py
 
 .PHONY: install data report test bench coverage clean
 
@@ -16,7 +17,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (cchc-analysis)" >/dev/null
 	@touch $(STAMP)
 
-install: $(STAMP)
+# The project's kernels (papermill CLI, Jupyter, the batch runner) log errors only: no
+# "Kernel is running over TCP without encryption" warning for every notebook.
+$(KCONF): $(STAMP)
+	@mkdir -p $(dir $(KCONF))
+	@echo 'c.IPKernelApp.log_level = "ERROR"  # written by make install' > $(KCONF)
+
+install: $(STAMP) $(KCONF)
 
 data: install
 	$(VENV)/bin/cchc build-data

@@ -22,15 +22,15 @@ def indicators(built):
 
 
 @pytest.fixture(scope="session")
-def ranked(scores):
-    from cchc_analysis.ranking import rank_scores
-    return rank_scores(scores)
+def ranked(built):
+    from cchc_analysis import load
+    return load("ranked")  # derived by the build; test_foundation checks it equals ranking.rank_scores(scores)
 
 
 @pytest.fixture(scope="session")
-def changed(ranked, indicators):
-    from cchc_analysis.ranking import changes
-    return changes(ranked, indicators)
+def changed(built):
+    from cchc_analysis import load
+    return load("changes")  # derived by the build; test_foundation checks it equals ranking.changes(...)
 
 
 @pytest.fixture(scope="session")

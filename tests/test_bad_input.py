@@ -28,7 +28,8 @@ import badinput as bi
 from cchc_analysis import paths
 from cchc_analysis.data import build_data
 from cchc_analysis.errors import SourceError, ValidationError
-from cchc_analysis.sources import facts, papi, pci_excel, pci_web
+from cchc_analysis import validity
+from cchc_analysis.sources import facts, papi, par_foreign, pci_excel, pci_web, quotes
 
 pytest.importorskip("openpyxl")
 
@@ -41,6 +42,9 @@ PAPI_EXCERPT = "papi/papi_2023_report_table3_6_excerpt.csv"
 PAPI_GROUPS = "papi/papi_2018_2019_groups_by_dimension.csv"
 PAPI_COMPILED = "papi/official_excel/PAPI_2011-2019.xlsx"
 PAR = "par_sipas/par_sipas_facts.csv"
+SUPPLEMENT = "par_sipas/par_sipas_facts_foreign_language_supplement.csv"
+ZH2020 = "par_sipas/par_2020_top10_components_zh.csv"
+TTHC = "procedures/tthc_facts.csv"
 SCORE = "Điểm số PCI"  # the score column of pci_2020_scores.csv
 
 
@@ -333,6 +337,43 @@ CASES = [
          csv_edit(PAR, lambda t: "\n".join(bi.lines(t)[:99]) + "\n" + bi.lines(t)[99][:40]),
          lambda raw: facts.read_par_sipas(raw / PAR),
          Rejected(PAR, "the file looks truncated", row=100)),
+    # --- a unit only exists in its years (validity.check, run by build_tables on every reader's rows)
+    Case("validity_ha_tay_after_2008", "all", "PCI 2020: 'Đắk Nông' replaced by 'Hà Tây' (merged 1/8/2008)",
+         bi.PCI_WEB_FILES, csv_edit(T2020, lambda t: bi.sub(t, "Đắk Nông,", "Hà Tây,")),
+         lambda raw: validity.check([pci_web.read_tables(raw)], []),
+         Rejected(T2020, "Hà Tây (28, province) existed before 2005 – 2008-07-31, not in 2020", row=61, column=SCORE)),
+    Case("validity_unit_before_merger", "facts", "tthc_facts row 93 'Gia Lai (sau hợp nhất…)' dated 2024, not 2025",
+         ("procedures",), csv_edit(TTHC, lambda t: bi.sub(t, "Gia Lai (sau hợp nhất với Bình Định),2025,",
+                                                          "Gia Lai (sau hợp nhất với Bình Định),2024,")),
+         lambda raw: validity.check([], [facts.read_tthc(raw / TTHC)]),
+         Rejected(TTHC, "Gia Lai (52, unit of 2025) existed 2025-07-01 – today, not in 2024", row=93,
+                  column="province_as_written")),
+    # --- a fact's value must be in its own quote (quotes.check, run by build_tables on every fact)
+    Case("quote_value_changed", "facts", "par_sipas_facts row 2: Bà Rịa-Vũng Tàu '76,53' written '76,35'",
+         ("par_sipas",), csv_edit(PAR, lambda t: bi.sub(t, 'Bà Rịa-Vũng Tàu,,"76,53"', 'Bà Rịa-Vũng Tàu,,"76,35"')),
+         lambda raw: quotes.check(facts.read_par_sipas(raw / PAR)[0]),
+         Rejected(PAR, "the written value '76,35' is not in its quote", row=2, column="value_as_written")),
+    Case("quote_rank_changed", "facts", "par_sipas_facts row 309: Long An 'hạng 7' written 'hạng 9'",
+         ("par_sipas",), csv_edit(PAR, lambda t: bi.sub(t, "PAR,2023,Long An,,,hạng 7,", "PAR,2023,Long An,,,hạng 9,")),
+         lambda raw: quotes.check(facts.read_par_sipas(raw / PAR)[0]),
+         Rejected(PAR, "the written value 'hạng 9' is not in its quote", row=309, column="rank_as_written")),
+    Case("quote_supplement_rank_changed", "facts", "supplement row 11: Hồ Chí Minh '33位' written '34位'",
+         ("par_sipas",), csv_edit(SUPPLEMENT, lambda t: bi.sub(t, "86.97点,33位,", "86.97点,34位,")),
+         lambda raw: quotes.check(par_foreign.read_supplement(raw / SUPPLEMENT)),
+         Rejected(SUPPLEMENT, "the written value '34位' is not in its quote", row=11, column="rank_as_written")),
+    # --- the new PAR/SIPAS files
+    Case("supplement_unknown_province", "facts", "supplement row 2: collector's reading 'Quảng Ninh' → 'Quảng Xanh'",
+         ("par_sipas",), csv_edit(SUPPLEMENT, lambda t: bi.sub(t, "クアンニン省,Quảng Ninh,", "クアンニン省,Quảng Xanh,")),
+         lambda raw: par_foreign.read_supplement(raw / SUPPLEMENT),
+         Rejected(SUPPLEMENT, "unknown province name 'Quảng Xanh'", row=2, column="province_as_written")),
+    Case("zh2020_province_twice", "facts", "PAR 2020 zh table: Hải Phòng's row names Quảng Ninh again",
+         ("par_sipas",), csv_edit(ZH2020, lambda t: bi.sub(t, "海防市,Hải Phòng,", "海防市,Quảng Ninh,")),
+         lambda raw: par_foreign.read_zh_2020(raw / ZH2020),
+         Rejected(ZH2020, "province 22 already on row 2", row=3, column="province_vi")),
+    Case("zh2020_value_outside_scale", "facts", "PAR 2020 zh table: Quảng Ninh's index 91.04 written 191.04",
+         ("par_sipas",), csv_edit(ZH2020, lambda t: bi.sub(t, ",91.04,", ",191.04,")),
+         lambda raw: par_foreign.read_zh_2020(raw / ZH2020),
+         Rejected(ZH2020, "'191.04' is not a score 0..100", row=2, column="par_index_as_printed")),
 ]
 
 BY_ID = {c.id: c for c in CASES}

@@ -5,6 +5,7 @@ any dependence on set or dict order of strings (hash randomisation) shows up as 
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -57,6 +58,10 @@ def test_two_runs_of_the_ranking_notebook_give_identical_tables(tmp_path, built)
     assert set(ta) == set(tb)
     different = sorted(k for k in ta if ta[k] != tb[k])
     assert different == [], f"tables differ between two runs: {different}"
-    # The pages (figures included) differ only in the random id papermill gives its injected cell.
-    ha, hb = (re.sub(rb'id="cell-id=[0-9a-f]+"', b"", (d / "2006" / "ranking_trends.html").read_bytes()) for d in (a, b))
+    # The pages (figures included) and the injected cell's id are identical: the id is derived from the job.
+    ha, hb = ((d / "2006" / "ranking_trends.html").read_bytes() for d in (a, b))
     assert ha == hb
+    assert re.search(rb'id="cell-id=injected-parameters-[0-9a-f]{12}"', ha)
+    na, nb = (json.loads((d / "_executed" / "ranking_trends_2006.ipynb").read_text()) for d in (a, b))
+    ids = [[c["id"] for c in n["cells"]] for n in (na, nb)]
+    assert ids[0] == ids[1] and any(i.startswith("injected-parameters-") for i in ids[0])

@@ -95,8 +95,9 @@ def test_dak_nong_2024_reproduces_the_article(site):
     assert stated["on_time_rate"] == 97.4  # as stated
     assert (stated["plan_tasks_done"], stated["plan_tasks_total"]) == (65, 68)
     assert round(computed["plan_completion"], 1) == 95.6 and stated["plan_completion_rate"] == 95.6
-    assert (stated["procedures_online_full"], stated["procedures_online_full_provincial"],
-            stated["procedures_online_full_district"]) == (147, 142, 5)
+    # "147 hồ sơ trực tuyến không sử dụng hồ sơ giấy (142 cấp tỉnh, 5 cấp huyện)": counted as the source words it
+    assert (stated["online_paperless_dossiers"], stated["online_paperless_dossiers_provincial"],
+            stated["online_paperless_dossiers_district"]) == (147, 142, 5)
     assert round(computed["share_provincial"], 1) == 83.5
 
 
@@ -106,7 +107,7 @@ def test_dak_nong_2024_consistency_checks(site):
     assert c.ok.astype(str).isin(["True"]).all(), c[c.ok.astype(str) != "True"]
     row = c[c.check.str.startswith("procedures_provincial + procedures_district + procedures_commune = procedures_total")].iloc[0]
     assert (row.stated, row.computed) == (2006, 2006)
-    online = c[c.check.str.startswith("procedures_online_full_provincial + procedures_online_full_district")].iloc[0]
+    online = c[c.check.str.startswith("online_paperless_dossiers_provincial + online_paperless_dossiers_district")].iloc[0]
     assert (online.stated, online.computed, online.ok) == (147, 147, True)
 
 
@@ -142,3 +143,13 @@ def test_procedure_notebook_with_a_dossier_export(tmp_path, built, monkeypatch):
     assert set(by_level.level) <= {"tinh", "huyen", "xa"}
     nb = (tmp_path / "out.ipynb").read_text(encoding="utf-8")
     assert "SYNTHETIC" in nb
+
+
+def test_report_says_when_sources_conflict(site):
+    """PAR 2022: Đắk Nông 84.66 ranked 37th while Bình Phước's lower 84.46 is 29th (sources/consistency.py)."""
+    t = pd.read_csv(site / "2022" / "ranking_trends" / "conflicts_par.csv", dtype={"province_code": str})
+    dn = t[(t.province_code == "67") & (t.field == "rank_order")].iloc[0]
+    assert (dn.value_a, dn.value_b, dn.chosen) == (37.0, 29.0, "none")
+    html = (site / "2022" / "ranking_trends.html").read_text(encoding="utf-8")
+    assert "conflicting sources" in html and "conflicts_par.csv" in html
+    assert not (site / "2019" / "ranking_trends" / "conflicts_pci.csv").exists()   # no conflict, no table

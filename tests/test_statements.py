@@ -106,7 +106,7 @@ def test_no_ratio_of_dossiers_over_procedures(built):
     from cchc_analysis import load
     f = load("facts")
     own = procedures.province_facts(f, "67", 2024)
-    assert one(own, metric="procedures_online_full").counts == "dossiers"
+    assert one(own, metric="online_paperless_dossiers").counts == "dossiers"
     assert one(own, metric="procedures_total").counts == "procedures"
     k = procedures.kpis(own)
     assert "online_full_share" not in set(k.kpi)  # 147 "hồ sơ" over 2,006 procedures is no ratio

@@ -8,6 +8,20 @@ def load(name: str):
     return _load(name)
 
 
+def panel(indices=None, indicators="overall", units="provinces", include_partial=False, method=None, weights=None):
+    """A province × year panel of the indices with scales, comparability groups, coverage and ranks
+    (module `cchc_analysis.panel_data`); codebook in `.attrs["codebook"]` and `codebook()`."""
+    from .panel_data import panel as _panel
+    return _panel(indices=indices, indicators=indicators, units=units, include_partial=include_partial,
+                  method=method, weights=weights)
+
+
+def codebook(df=None):
+    """The codebook of a panel as a table (column, names vi/en, unit, scale, source, methodology notes, label)."""
+    from .panel_data import codebook as _codebook
+    return _codebook(df)
+
+
 def __getattr__(name: str):
     """Lazy attributes: `geometry` (from .geo) and the modules `geo` and `maps` (geopandas loads on first use)."""
     if name == "geometry":

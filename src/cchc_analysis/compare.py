@@ -6,10 +6,10 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from . import paths
-from .provinces import provinces
+from . import indices, paths
+from .data import load
 
-PAPI_GROUPS = ["Best Performers", "High Average", "Low Average", "Poor Performers"]
+PAPI_GROUPS = indices.tier_ladders()["papi"]  # best first, from data/reference/index_tiers.csv
 
 
 # --------------------------------------------------------------------------- regions
@@ -18,7 +18,7 @@ def regional_summary(scores: pd.DataFrame, index_id: str, year: int, indicator: 
     """Mean, median, min, max and count per socio-economic region, plus a 'Cả nước / National' row."""
     d = scores[(scores.index_id == index_id) & (scores.year == year) & (scores.indicator == indicator)
                & scores.value.notna()]
-    d = d.merge(provinces()[["code", "region_6", "region_6_en"]], left_on="province_code", right_on="code")
+    d = d.merge(load("provinces")[["code", "region_6", "region_6_en"]], left_on="province_code", right_on="code")
     agg = dict(mean=("value", "mean"), median=("value", "median"), min=("value", "min"),
                max=("value", "max"), count=("value", "count"))
     reg = d.groupby(["region_6", "region_6_en"]).agg(**agg).reset_index()
@@ -117,8 +117,7 @@ def correlation_matrix(scores: pd.DataFrame, year: int, measures: list[tuple[str
 def province_agreement(ranked: pd.DataFrame, province_code: str, year: int) -> pd.DataFrame:
     """The province's rank and percentile in each index's headline for the year: business (PCI),
     citizens (PAPI, SIPAS) and government (PAR) views side by side."""
-    view = {"pci": "doanh nghiệp / business", "papi": "người dân / citizens",
-            "sipas": "người dân / citizens", "par": "chính quyền / government"}
+    view = indices.views()
     d = ranked[(ranked.year == year) & (ranked.indicator == "overall") & (ranked.province_code == province_code)]
     out = d[["index_id", "value", "rank", "rank_source", "n_ranked", "coverage", "published_tier"]].copy()
     out["view"] = out["index_id"].map(view)

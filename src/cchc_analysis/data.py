@@ -2,7 +2,6 @@
 and load the processed tables."""
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import time
@@ -10,57 +9,39 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import manifest, paths, procedures, provinces, schema
+from . import digest, manifest, paths, procedures, provinces, schema, select, text, validity
 from .atomic import atomic_write_bytes
 from .errors import CchcError, SourceError, ValidationError
-from .sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
+from .sources import consistency, quotes
+from .sources.base import CONFLICT_COLUMNS, FACT_COLUMNS, conform
 
-TABLES = ["scores", "facts", "conflicts", "indicators", "provinces", "merger_2025"]
+TABLES = ["scores", "facts", "conflicts", "indicators", "provinces", "merger_2025", "ranked", "changes"]
 STAMP = ".build.json"
 
-# Which source wins when two give a value for the same (index, year, province, indicator):
-# the first pattern a source file matches; lower is better. The loser goes to `conflicts`
-# when it differs beyond the published precision (2 decimals).
-SOURCE_PRIORITY = [
-    "data/raw/pci/vcci_excel/",
-    "data/raw/papi/official_excel/",
-    "data/raw/pci/pci_2020_scores.csv",
-    "data/raw/papi/papi_2020_2024_dimensions.csv",
-    "data/raw/pci/pci_2021_subindices.csv",
-    "data/raw/pci/pci_2021_scores.csv",
-    "data/raw/pci/pci_2022_scores.csv",
-    "data/raw/papi/papi_2023_report_table3_6_excerpt.csv",
-    "data/raw/par_sipas/",
-    "data/raw/pci/pci_province_profiles_2020_2024.csv",
-    "data/raw/pci/pci_news_mentions_2020_2024.csv",
-]
-TOLERANCE = 0.005 + 1e-9
+TOLERANCE = text.TOL_2DP
 
 
-def _priority(source_file: str) -> int:
-    for i, p in enumerate(SOURCE_PRIORITY):
-        if source_file.startswith(p):
-            return i
-    return len(SOURCE_PRIORITY)
+def source_priority() -> pd.DataFrame:
+    """Which source wins: data/reference/source_priority.csv (pattern, kind, priority, label, emit, why)."""
+    return select.priority_table()
 
 
 # --------------------------------------------------------------------------- readers
 
-def read_sources(raw_dir: Path) -> dict[str, list[pd.DataFrame]]:
-    """Run every reader over raw_dir; returns lists of score, fact and conflict frames."""
-    from .sources import facts, papi, pci_excel, pci_web
+READERS = ("pci_excel", "pci_web", "papi", "facts", "par_foreign", "official")  # each: read(raw_dir) -> Candidates
 
+
+def read_sources(raw_dir: Path) -> dict[str, list[pd.DataFrame]]:
+    """Run every reader over raw_dir; returns lists of candidate score, fact and conflict frames."""
+    import importlib
+
+    modules = {name: importlib.import_module(f".sources.{name}", __package__) for name in READERS}
     out: dict[str, list[pd.DataFrame]] = {"scores": [], "facts": [], "conflicts": []}
-    out["scores"].append(pci_excel.read_all(raw_dir))
-    web = pci_web.read_all(raw_dir)
-    p_scores, p_conflicts = papi.read_all(raw_dir / "papi")
-    out["scores"].append(p_scores)
-    out["conflicts"].append(p_conflicts)
-    f = facts.read_all(raw_dir)
-    for part in (web, f):
-        for key in ("scores", "facts", "conflicts"):
-            if key in part and part[key] is not None:
-                out[key].append(part[key])
+    for name in READERS:
+        c = modules[name].read(raw_dir)
+        out["scores"].append(c.scores)
+        out["facts"].append(c.facts)
+        out["conflicts"].append(c.conflicts)
     return out
 
 
@@ -78,34 +59,9 @@ def as_raw_paths(df: pd.DataFrame, raw_dir: Path) -> pd.DataFrame:
 
 
 def combine_scores(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stack score frames and keep one row per key by SOURCE_PRIORITY; differing losers become conflicts."""
-    df = pd.concat([conform(f, SCORE_COLUMNS) for f in frames if len(f)], ignore_index=True)
-    df["_prio"] = df["source_file"].map(_priority)
-    df = df.sort_values(["index_id", "year", "province_code", "indicator", "_prio", "source_file", "source_locator"],
-                        kind="stable").reset_index(drop=True)
-    key = ["index_id", "year", "province_code", "indicator"]
-    first = ~df.duplicated(key, keep="first")
-    winners = df[first]
-    losers = df[~first]
-    conflicts = []
-    if len(losers):
-        w = winners.set_index(key)
-        for row in losers.itertuples(index=False):
-            k = (row.index_id, row.year, row.province_code, row.indicator)
-            win = w.loc[k]
-            for field, tol in (("value", TOLERANCE), ("published_rank", 0)):
-                a, b = win[field], getattr(row, field)
-                if pd.notna(a) and pd.notna(b) and abs(float(a) - float(b)) > tol:
-                    conflicts.append({
-                        "index_id": row.index_id, "year": row.year, "province_code": row.province_code,
-                        "indicator": row.indicator, "field": field, "value_a": float(a),
-                        "source_a": f"{win['source_file']} {win['source_locator']}", "value_b": float(b),
-                        "source_b": f"{row.source_file} {row.source_locator}", "chosen": "a",
-                        "reason": "source priority: official workbook > full table > partial table > "
-                                  "province profile > news (data.SOURCE_PRIORITY)",
-                    })
-    scores = winners.drop(columns="_prio").reset_index(drop=True)
-    return scores, conform(pd.DataFrame(conflicts), CONFLICT_COLUMNS)
+    """The one selection step: stack every reader's candidate rows and keep one row per key by
+    data/reference/source_priority.csv; every differing loser becomes a conflict (`select.select`)."""
+    return select.select(pd.concat([f for f in frames if len(f)], ignore_index=True))
 
 
 def read_indicators() -> pd.DataFrame:
@@ -154,11 +110,14 @@ def build_tables(raw_dir: Path = paths.RAW) -> dict[str, pd.DataFrame]:
     if problems:
         raise SourceError(raw_dir / manifest.MANIFEST_NAME, "raw data does not match the manifest:\n  " + "\n  ".join(problems))
     parts = {k: [as_raw_paths(f, raw_dir) for f in v] for k, v in read_sources(raw_dir).items()}
+    validity.check(parts["scores"], parts["facts"])  # a unit only exists in its years
     scores, lost = combine_scores(parts["scores"])
     facts = pd.concat([conform(f, FACT_COLUMNS) for f in parts["facts"] if len(f)], ignore_index=True)
     facts["counts"] = procedures.counts_of(facts)
     facts = facts.sort_values(["index_id", "scope", "year", "metric", "source_file", "source_locator"],
                               kind="stable", na_position="first").reset_index(drop=True)
+    quotes.check(facts)  # a fact's value must be in its own quote (or a reviewed exception)
+    parts["conflicts"].append(consistency.conflicts(scores, facts))  # facts that cannot both be true
     conflicts = pd.concat([conform(c, CONFLICT_COLUMNS) for c in parts["conflicts"] + [lost] if len(c)], ignore_index=True)
     conflicts = conflicts.sort_values(["index_id", "year", "province_code", "indicator", "source_a", "source_b"],
                                       kind="stable", na_position="first").drop_duplicates().reset_index(drop=True)
@@ -177,20 +136,66 @@ def build_tables(raw_dir: Path = paths.RAW) -> dict[str, pd.DataFrame]:
     errors += check_scales(tables["scores"], indicators)
     if errors:
         raise ValidationError("processed data failed validation; nothing was written:\n" + "\n".join(errors))
+    for name, df in derive_tables(tables["scores"], tables["indicators"]).items():
+        tables[name] = schema.validate(name, df)
     return tables
+
+
+def derive_tables(scores: pd.DataFrame, indicators: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The tables derived once by the build so reports only read them: `ranked` (computed beside
+    published ranks) and `changes` (score/rank change against the previous year, comparability)."""
+    from . import ranking
+
+    ranked = ranking.rank_scores(scores)
+    changes = ranking.changes(ranked, indicators)
+    return {name: schema.conform(name, df) for name, df in (("ranked", ranked), ("changes", changes))}
 
 
 # --------------------------------------------------------------------------- writing
 
+def data_code_files() -> list[Path]:
+    """The modules the data build runs (readers, schemas, registries, derivations): `data.py` and
+    what it imports. Plots and report modules are not among them, so editing them rebuilds no data."""
+    return digest.module_closure(["data"] + [f"sources.{name}" for name in READERS])  # readers are imported by name
+
+
 def _inputs_hash(raw_dir: Path) -> str:
-    h = hashlib.sha256()
+    """Cache key of the data build: raw manifest + reference files + the build's own modules."""
     files = [raw_dir / manifest.MANIFEST_NAME]
     files += sorted(p for p in paths.REFERENCE.rglob("*") if p.is_file())
-    files += sorted((paths.ROOT / "src" / "cchc_analysis").rglob("*.py"))
-    for p in files:
-        h.update(p.relative_to(paths.ROOT).as_posix().encode() if p.is_relative_to(paths.ROOT) else p.name.encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()
+    files += data_code_files()
+    return digest.files_digest(files)
+
+
+def check_raw(raw_dir: Path, known: dict | None = None) -> dict[str, list]:
+    """Check raw files against the manifest cheaply and refuse (SourceError naming the file) when one
+    was added, removed or changed behind it.
+
+    `known` is the previous build's record {path: [bytes, mtime_ns, sha256]}: a file whose size and
+    mtime are unchanged is not read again; any other file is hashed. Returns the record to keep.
+    """
+    known = known or {}
+    listed = {e["path"]: e for e in manifest.load_manifest(raw_dir)["files"]}
+    present = set(manifest.raw_files(raw_dir))
+    for rel in sorted(present - set(listed)):
+        raise SourceError(f"data/raw/{rel}", "not in data/raw/manifest.yaml (record a new published file "
+                                             "with `cchc manifest --write`)")
+    for rel in sorted(set(listed) - present):
+        raise SourceError(f"data/raw/{rel}", "listed in data/raw/manifest.yaml but missing")
+    record = {}
+    for rel in sorted(listed):
+        st = (raw_dir / rel).stat()
+        want = listed[rel]["sha256"]
+        prev = known.get(rel)
+        if prev and prev[:2] == [st.st_size, st.st_mtime_ns] and prev[2] == want:
+            record[rel] = prev
+            continue
+        if st.st_size != listed[rel].get("bytes", st.st_size) or manifest.sha256(raw_dir / rel) != want:
+            raise SourceError(f"data/raw/{rel}", "changed behind the manifest: its size or sha256 differs from "
+                                                 "data/raw/manifest.yaml (raw files are never edited; restore the "
+                                                 "published file)")
+        record[rel] = [st.st_size, st.st_mtime_ns, want]
+    return record
 
 
 def _serialise(df: pd.DataFrame) -> tuple[bytes, bytes]:
@@ -201,17 +206,22 @@ def _serialise(df: pd.DataFrame) -> tuple[bytes, bytes]:
 
 
 def build_data(raw_dir: Path = paths.RAW, out_dir: Path = paths.PROCESSED, force: bool = False, log=print) -> dict:
-    """Build data/processed; skip when raw data, reference files and code are unchanged.
+    """Build data/processed; skip when the raw manifest, reference files and build code are unchanged.
+
+    A plain build first checks every raw file against the manifest (size and mtime, then sha256 of
+    what changed) and refuses, naming the file, when one changed behind it.
 
     All tables are built and validated in memory first; only then is each file replaced
     atomically, so a failure leaves the existing processed data untouched.
     """
     raw_dir, out_dir = Path(raw_dir), Path(out_dir)
-    digest = _inputs_hash(raw_dir)
+    key = _inputs_hash(raw_dir)
     stamp = out_dir / STAMP
+    previous = json.loads(stamp.read_text()) if stamp.exists() else {}
     expected = [out_dir / f"{t}.{ext}" for t in TABLES for ext in ("parquet", "csv")]
-    if not force and stamp.exists() and all(p.exists() for p in expected):
-        if json.loads(stamp.read_text()).get("inputs") == digest:
+    if not force:
+        check_raw(raw_dir, previous.get("raw"))  # refuses, naming the file, when one changed behind the manifest
+        if previous.get("inputs") == key and all(p.exists() for p in expected):
             log(f"data/processed is up to date ({len(TABLES)} tables); nothing rebuilt")
             return {"rebuilt": False}
     t0 = time.perf_counter()
@@ -227,7 +237,10 @@ def build_data(raw_dir: Path = paths.RAW, out_dir: Path = paths.PROCESSED, force
         if not path.exists() or path.read_bytes() != data:
             atomic_write_bytes(path, data)
     counts = {n: len(df) for n, df in tables.items()}
-    atomic_write_bytes(stamp, json.dumps({"inputs": digest, "rows": counts}, indent=1, sort_keys=True).encode())
+    raw = {e["path"]: [e["bytes"], (raw_dir / e["path"]).stat().st_mtime_ns, e["sha256"]]
+           for e in manifest.load_manifest(raw_dir)["files"]}  # verified by build_tables just now
+    atomic_write_bytes(stamp, json.dumps({"inputs": key, "rows": counts, "raw": raw}, indent=1,
+                                         sort_keys=True).encode())
     log(f"built data/processed in {time.perf_counter() - t0:.1f} s: " + ", ".join(f"{n} {c}" for n, c in counts.items()))
     return {"rebuilt": True, "rows": counts}
 
@@ -287,13 +300,25 @@ def coverage(scores: pd.DataFrame | None = None) -> pd.DataFrame:
               "coverage"]].reset_index(drop=True)
 
 
-def coverage_markdown(scores: pd.DataFrame | None = None) -> str:
+COVERAGE_HEADERS = ["index", "year", "provinces present / existing", "with headline score", "with published rank",
+                    "indicators", "table"]
+
+
+def coverage_table(scores: pd.DataFrame | None = None) -> pd.DataFrame:
+    """`coverage()` with the column names of the README's coverage table (`cchc coverage`)."""
     c = coverage(scores)
-    lines = ["## Coverage (index × year)", "",
-             "| index | year | provinces present / existing | with headline score | with published rank "
-             "| indicators | table |",
-             "|---|---|---|---|---|---|---|"]
-    for r in c.itertuples():
-        lines.append(f"| {r.index_id} | {r.year} | {r.provinces} / {r.expected} | {r.with_overall} | {r.with_rank} "
-                     f"| {r.indicators} | {r.coverage} |")
+    out = pd.DataFrame({"index": c["index_id"], "year": c["year"],
+                        "present": c["provinces"].astype(str) + " / " + c["expected"].astype(str),
+                        "with_overall": c["with_overall"], "with_rank": c["with_rank"],
+                        "indicators": c["indicators"], "coverage": c["coverage"]})
+    out.columns = COVERAGE_HEADERS
+    return out
+
+
+def coverage_markdown(scores: pd.DataFrame | None = None) -> str:
+    """The coverage table as Markdown (README.md and data/processed/README.md)."""
+    t = coverage_table(scores)
+    lines = ["## Coverage (index × year)", "", "| " + " | ".join(COVERAGE_HEADERS) + " |",
+             "|" + "---|" * len(COVERAGE_HEADERS)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in t.itertuples(index=False)]
     return "\n".join(lines)

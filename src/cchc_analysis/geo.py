@@ -140,8 +140,8 @@ def _geometry(units: str):
     unknown = sorted(set(g["shapeISO"]) - set(iso.index))
     if unknown:
         rows = [i for i, v in enumerate(g["shapeISO"], start=1) if v in unknown]
-        raise SourceError(_rel(RAW_FILE), f"shapeISO {unknown} not in {_rel(CROSSWALK)}", row=rows[0],
-                          column="shapeISO")
+        raise SourceError(_rel(RAW_FILE), f"shapeISO {unknown} not in {_rel(CROSSWALK)} (row = feature number "
+                                          f"{rows[0]} of the file)", row=rows[0], column="shapeISO")
     g = g.assign(code=g["shapeISO"].map(iso))
     p63 = g.dissolve(by="code", as_index=False)[["code", "geometry"]]
     p63.insert(1, "name", p63["code"].map(provinces.name_of))
@@ -202,8 +202,13 @@ def geometry(units: Units = "63"):
     Đà Nẵng, Trường Sa inside Khánh Hòa). ``units="34"``: the units of 1 July 2025, each the dissolve of its
     old provinces, hairline gaps closed. Cached; each call returns a copy.
     """
+    return _geometry(check_units(units)).copy()
+
+
+def check_units(units) -> str:
+    """'63' or '34' (an int is accepted and turned into its string); anything else is an error."""
     units = str(units)
     if units not in ("63", "34"):
         raise ValueError(f"units must be '63' or '34', not {units!r}")
-    return _geometry(units).copy()
+    return units
 

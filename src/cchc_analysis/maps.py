@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.collections import PatchCollection
+from matplotlib import patheffects
 from matplotlib.colors import Normalize
 from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path
@@ -29,6 +30,7 @@ NO_DATA_FACE = "#e3e3e3"
 NO_DATA_HATCH = "#9a9a9a"
 EDGE = "white"
 HA_TAY = "28"
+HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 #: archipelagos drawn enlarged: (province whose feature holds them, label)
 ARCHIPELAGOS = (("Đà Nẵng", "QĐ. Hoàng Sa (Đà Nẵng)"), ("Khánh Hòa", "QĐ. Trường Sa (Khánh Hòa)"))
 _ISLAND_DISTANCE_M = 150_000  # a part this far from its province's largest part belongs to an archipelago
@@ -99,13 +101,6 @@ def _prepared(units: str) -> _Prepared:
                      centroids)
 
 
-def _check_units(units) -> str:
-    units = str(units)
-    if units not in ("63", "34"):
-        raise ValueError(f"units must be '63' or '34', not {units!r}")
-    return units
-
-
 def _check_values(values: pd.Series, units: str, year: int | None, what: str = "values") -> pd.Series:
     """Float series indexed by code strings; unknown codes and duplicates are errors, never dropped."""
     if not isinstance(values, pd.Series):
@@ -137,10 +132,23 @@ def _fmt(v: float, style: str) -> str:
     return vn.format_number(v, 2, style)
 
 
-def _extremes(v: pd.Series, units: str, which: str) -> str:
+def _extremes(v: pd.Series, units: str, which: str, style: str) -> str:
+    """Names at the minimum or maximum (ties: the first three alphabetically, then how many more)."""
     target = v.min() if which == "min" else v.max()
-    names = sorted(_name(c, units) for c in v.index[v == target])
-    return ", ".join(names)
+    names = sorted((_name(c, units) for c in v.index[v == target]), key=provinces.strip_diacritics)
+    if len(names) <= 3:
+        return ", ".join(names)
+    more = len(names) - 3
+    return ", ".join(names[:3]) + (f" và {more} tỉnh khác" if style == "vi" else f" and {more} others")
+
+
+def _label(ax, prep: _Prepared, code: str, units: str, fontsize: float) -> None:
+    """The province's name in red with a white halo, east of its interior point (at most 60 km)."""
+    x, y = prep.centroids[code]
+    east = min(prep.paths[code].get_extents().x1, x + 60_000)
+    ax.annotate(nfc(_name(code, units)), (east, y), xytext=(4, 0), textcoords="offset points",
+                ha="left", va="center", fontsize=fontsize, fontweight="bold", color=FOCAL, zorder=7,
+                path_effects=HALO)
 
 
 def _draw(ax, values: pd.Series, units: str, *, cmap: str, highlight: str | None, small: bool) -> dict:
@@ -182,10 +190,7 @@ def _draw(ax, values: pd.Series, units: str, *, cmap: str, highlight: str | None
             raise ValueError(f"highlight {highlight!r} is not among the {units} units")
         ax.add_patch(PathPatch(prep.paths[highlight], facecolor="none", edgecolor=FOCAL, linewidth=1.4 if small
                                else 2.0, zorder=6))
-        x, y = prep.centroids[highlight]
-        ax.annotate(nfc(_name(highlight, units)), (x, y), xytext=(-12, 0), textcoords="offset points", ha="right",
-                    va="center", fontsize=6.5 if small else 9, fontweight="bold", color=FOCAL, zorder=7,
-                    arrowprops=dict(arrowstyle="-", color=FOCAL, lw=0.8))
+        _label(ax, prep, highlight, units, fontsize=6.5 if small else 9)
     x0, x1, y0, y1 = prep.extent
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -217,12 +222,14 @@ def _alt(title_vi: str, title_en: str, year, info: dict, units: str, n_data: int
         parts_vi.append(f"{n_data}/{total} tỉnh có dữ liệu")
         parts_en.append(f"{n_data} of {total} provinces with data")
     v = info["values"]
-    if n_col:
+    if extra is not None and len(extra.dropna()):  # Hà Tây's value counts for the range, though not drawn
+        v = pd.concat([v, extra.dropna()])
+    if len(v):
         lo, hi = float(v.min()), float(v.max())
-        parts_vi.append(f"thấp nhất {_extremes(v, units, 'min')} ({_fmt(lo, 'vi')}), "
-                        f"cao nhất {_extremes(v, units, 'max')} ({_fmt(hi, 'vi')})")
-        parts_en.append(f"lowest {_extremes(v, units, 'min')} ({_fmt(lo, 'en')}), "
-                        f"highest {_extremes(v, units, 'max')} ({_fmt(hi, 'en')})")
+        parts_vi.append(f"thấp nhất {_extremes(v, units, 'min', 'vi')} ({_fmt(lo, 'vi')}), "
+                        f"cao nhất {_extremes(v, units, 'max', 'vi')} ({_fmt(hi, 'vi')})")
+        parts_en.append(f"lowest {_extremes(v, units, 'min', 'en')} ({_fmt(lo, 'en')}), "
+                        f"highest {_extremes(v, units, 'max', 'en')} ({_fmt(hi, 'en')})")
     if info["missing"]:
         parts_vi.append(f"{len(info['missing'])} tỉnh không có dữ liệu (tô gạch xám)")
         parts_en.append(f"{len(info['missing'])} without data (grey hatching)")
@@ -244,7 +251,7 @@ def choropleth(values: pd.Series, *, units="63", title_vi: str, title_en: str, l
     ``n_expected``, default the number of units); ``highlight`` outlines one province in red. Hà Tây ('28',
     to 2008) has no polygon: its value is named in the alt text, not drawn.
     """
-    units = _check_units(units)
+    units = geo.check_units(units)
     v = _check_values(values, units, year)
     hatay = v[v.index == HA_TAY]
     v = v[v.index != HA_TAY]
@@ -278,7 +285,7 @@ def small_multiples(frame: pd.DataFrame, titles: dict, *, units="63", title_vi: 
 
     ``titles`` maps each column to its (Vietnamese, English) title. Returns ``(fig, alt_text)``.
     """
-    units = _check_units(units)
+    units = geo.check_units(units)
     cols = list(frame.columns)
     no_title = [c for c in cols if c not in titles]
     if no_title:
@@ -319,7 +326,7 @@ def small_multiples(frame: pd.DataFrame, titles: dict, *, units="63", title_vi: 
 
 def locator(code: str, units="63"):
     """Small map with one province (or, with ``units="34"``, one 2025 unit) highlighted and named."""
-    units = _check_units(units)
+    units = geo.check_units(units)
     prep = _prepared(units)
     if not isinstance(code, str) or code not in prep.paths:
         raise ValueError(f"{code!r} is not the code of one of the {units} units")
@@ -338,10 +345,7 @@ def locator(code: str, units="63"):
         ax.annotate(nfc(isl.label), ((x0 + x1) / 2, y1), xytext=(0, 1.5), textcoords="offset points",
                     ha="center", va="bottom", fontsize=4.8, color="#444444")
     name = _name(code, units)
-    x, y = prep.centroids[code]
-    ax.annotate(nfc(name), (x, y), xytext=(-14, 0), textcoords="offset points", ha="right", va="center",
-                fontsize=8, fontweight="bold", color=FOCAL, arrowprops=dict(arrowstyle="-", color=FOCAL, lw=0.8),
-                zorder=5)
+    _label(ax, prep, code, units, fontsize=8)
     x0, x1, y0, y1 = prep.extent
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)

@@ -129,13 +129,11 @@ class BriefData:
     @classmethod
     def load(cls) -> BriefData:
         """From data/processed (and the committed targets and metric labels)."""
-        from . import ranking, targets
+        from . import targets
         from .data import load
         from .reporting import province_names
 
-        indicators = load("indicators")
-        changed = ranking.changes(ranking.rank_scores(load("scores")), indicators)
-        return cls(changed, load("facts"), indicators, targets.load_targets(), *province_names(),
+        return cls(load("changes"), load("facts"), load("indicators"), targets.load_targets(), *province_names(),
                    labels=metric_labels())
 
 
@@ -212,6 +210,9 @@ def _headline(data: BriefData, index_id: str, year: int, code: str, name_vi: str
     parts_vi, parts_en, sources = [], [], [_source(r)]
     if pd.notna(r.value):
         a, b = value_words(r.value, r.unit)
+        top = _period_scale_max(data, index_id, year)
+        if top is not None:  # a scale that changed over the years is said with the value (PAPI: 60, then 80)
+            a, b = a.replace(" điểm", f"/{vi(top, 0)} điểm"), b.replace(" points", f" of {en(top, 0)} points")
         parts_vi.append(f"đạt {a}")
         parts_en.append(f"scored {b}")
     if pd.notna(r["rank"]):
@@ -267,6 +268,16 @@ def _headline(data: BriefData, index_id: str, year: int, code: str, name_vi: str
         basis_en = ("published rank; " if pub else "") + f"our sources cover {n} of {cov['of']} provinces this year"
     return Claim("index", f"{short} {year}: {name_vi} " + ", ".join(parts_vi) + f" ({basis_vi}).",
                  f"{short} {year}: {name_en} " + ", ".join(parts_en) + f" ({basis_en}).", tuple(dict.fromkeys(sources)))
+
+
+def _period_scale_max(data: BriefData, index_id: str, year: int) -> float | None:
+    """The headline's maximum in `year` where the scale changed over time (data/reference/indicator_scales.csv)."""
+    from .panel_data import _scale_periods, year_scales
+
+    if not ((_scale_periods().index_id == index_id) & (_scale_periods().indicator == "overall")).any():
+        return None
+    hi = year_scales(index_id, "overall", [year], data.indicators).scale_max.iloc[0]
+    return None if pd.isna(hi) else float(hi)
 
 
 def top_components(index_id: str, indicators: list[str]) -> list[str]:
@@ -459,7 +470,8 @@ def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str, name_
     items_vi, items_en, sources = [], [], []
     for r in rest.sort_values(["metric"]).itertuples():
         lv, le = _label(data, r.metric)
-        parts = own[own.metric.isin([p for p, t in parts_of.items() if t == r.metric]) & own.value.notna()]
+        names = [p for p, t in parts_of.items() if t == r.metric]  # in level order: provincial, district, commune
+        parts = own[own.metric.isin(names) & own.value.notna()].sort_values("metric", key=lambda m: m.map(names.index))
         pv = " (" + ", ".join(f"{vi(p.value, 0)} {level_words(p.metric)[0]}" for p in parts.itertuples()) + ")" \
             if len(parts) else ""
         pe = " (" + ", ".join(f"{en(p.value, 0)} {level_words(p.metric)[1]}" for p in parts.itertuples()) + ")" \
@@ -703,7 +715,7 @@ def show_brief(b: Brief) -> None:
 
 def report_brief(ctx, kind: str = "ranking") -> Brief:
     """The brief of a report context (ranking or procedure): shown first, saved as brief.csv."""
-    from . import ranking, targets
+    from . import targets
     from .data import load
     from .reporting import save_table
 
@@ -712,7 +724,7 @@ def report_brief(ctx, kind: str = "ranking") -> Brief:
     if indicators is None:
         indicators = load("indicators")
     if changed is None:
-        changed = ranking.changes(ctx.ranked, indicators)
+        changed = load("changes")
     facts = getattr(ctx, "facts", None)
     data = BriefData(changed, load("facts") if facts is None else facts, indicators, targets.load_targets(),
                      ctx.names, ctx.names_en, labels=metric_labels())

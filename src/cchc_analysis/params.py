@@ -39,23 +39,32 @@ def as_year(value, available: list[int] | None = None) -> int:
 
 
 def as_province(value, allow_none: bool = False) -> str | None:
-    """A province code string ('67'). An int (papermill's `-p province 67`) is read as its code.
-    With allow_none, None or "" (a national page) gives None."""
-    from .provinces import provinces
+    """A province code string ('67') from a code ("67", 67, "1") or a name ("Đắk Nông", "Ha Noi", "TP.HCM").
+
+    An int (papermill's `-p province 67`) is read as its code; names go through the crosswalk
+    (`provinces.to_code`), never a fuzzy guess.
+    """
+    from .errors import UnknownProvinceError
+    from .provinces import provinces, to_code
 
     if allow_none and (value is None or (isinstance(value, str) and value.strip() in ("", "None"))):
         return None
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ParameterError(f"province must be a code like \"67\", got {value!r} ({type(value).__name__})")
-    code = str(value).strip().zfill(2)
-    known = provinces().set_index("code")["name"]
-    if not re.fullmatch(r"\d{2}", code) or code not in known.index:
-        raise ParameterError(f"unknown province code {value!r}; codes are 2-digit strings, e.g. "
-                             + ", ".join(f"{c} {n}" for c, n in list(known.items())[:5]) + " … (see `cchc_analysis.provinces.provinces()`)")
-    return code
+        raise ParameterError(f"province must be a code like \"67\" or a name like \"Đắk Nông\", "
+                             f"got {value!r} ({type(value).__name__})")
+    try:
+        return to_code(value)
+    except UnknownProvinceError as e:
+        known = provinces().set_index("code")["name"]
+        close = f" (closest names: {', '.join(e.suggestions)})" if e.suggestions else ""
+        raise ParameterError(f"unknown province code {value!r}: neither a 2-digit code nor a province name{close}; "
+                             "codes are 2-digit strings, e.g. "
+                             + ", ".join(f"{c} {n}" for c, n in list(known.items())[:5])
+                             + " … (see `cchc_analysis.provinces.provinces()`)") from None
 
 
 def as_int(name: str, value, lo: int, hi: int) -> int:
+    """A whole number from lo to hi (bools and strings rejected)."""
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise ParameterError(f"{name} must be a whole number from {lo} to {hi}, got {value!r}")
     return value
@@ -75,10 +84,19 @@ def as_indices(value, available: list[str]) -> list[str]:
     return items
 
 
-def safe_dir(value, default: Path, allowed_roots: list[Path] | None = None) -> Path:
-    """An output directory inside the project or under an allowed root (e.g. the one the user named).
+# Folders an output_dir may never be in, even when the user names them (the system's own).
+SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run",
+               "/sbin", "/snap", "/srv", "/sys", "/usr", "/var")
+SYSTEM_EXCEPTIONS = ("/var/tmp",)
 
-    Relative paths are taken from the project root; '..' escapes and other absolute paths are refused.
+
+def safe_dir(value, default: Path, allowed_roots: list[Path] | None = None) -> Path:
+    """An output directory: the default inside the project, or the folder the user names.
+
+    Relative paths are taken from the project root. A folder outside the project is accepted
+    (the user named it) unless it is, or lies in, a system folder (`SYSTEM_DIRS`: /etc, /usr, …)
+    or is the file-system root; symlinks and '..' are resolved before the check. `allowed_roots`
+    and the environment variable CCHC_OUTPUT_ROOT name roots that are always accepted.
     Without a value, a relative `default` is placed under the scratch folder (`scratch/`).
     """
     if value is None or value == "":
@@ -90,10 +108,24 @@ def safe_dir(value, default: Path, allowed_roots: list[Path] | None = None) -> P
     env = os.environ.get("CCHC_OUTPUT_ROOT")
     if env:
         roots.append(Path(env).resolve())
-    if not any(p == r or p.is_relative_to(r) for r in roots):
-        raise ParameterError(f"output_dir {value!r} is outside the project ({paths.ROOT}); set CCHC_OUTPUT_ROOT "
-                             "to allow another directory")
+    if any(p == r or p.is_relative_to(r) for r in roots):
+        return p
+    if _is_system(p):
+        raise ParameterError(f"output_dir {value!r} is outside the project ({paths.ROOT}) in a system folder "
+                             f"({p}); name a folder of your own, e.g. ~/cchc-reports")
     return p
+
+
+def _is_system(p: Path) -> bool:
+    """True for the file-system root and anything in a system folder (resolved paths)."""
+    if p == Path(p.anchor):
+        return True
+    for d in SYSTEM_DIRS:
+        base = Path(d).resolve()
+        if (p == base or p.is_relative_to(base)) and not any(p == Path(x) or p.is_relative_to(Path(x))
+                                                              for x in SYSTEM_EXCEPTIONS):
+            return True
+    return False
 
 
 def safe_input(value, allowed_roots: list[Path] | None = None) -> Path | None:
@@ -124,3 +156,45 @@ def _ranges(years: list[int]) -> str:
             out.append(f"{start}–{y}" if start != y else str(y))
             start = None
     return ", ".join(out)
+
+
+# --------------------------------------------------------------------------- papermill's injected names
+
+INJECTED_HEADER = "# Parameters"  # first line of the cell papermill injects (tag `injected-parameters`)
+
+
+def injected_names(history: list[str] | None = None) -> list[str]:
+    """Names assigned by papermill's injected-parameters cell in this kernel (empty outside papermill).
+
+    Reads the kernel's input history (IPython `In`): papermill runs its injected cell, which starts
+    with the line "# Parameters", right after the notebook's own parameters cell. Parsed, never run.
+    """
+    import ast
+
+    if history is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return []
+        ip = get_ipython()
+        history = list(ip.user_ns.get("In", [])) if ip is not None else []
+    names: list[str] = []
+    for src in history:
+        if not isinstance(src, str) or src.splitlines()[:1] != [INJECTED_HEADER]:
+            continue
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return list(dict.fromkeys(names))
+
+
+def check_injected(valid, notebook: str = "this notebook", history: list[str] | None = None) -> None:
+    """Stop when papermill injected a name that is not a parameter (`-p provnce 01`: papermill only warns)."""
+    unknown = sorted(set(injected_names(history)) - set(valid))
+    if unknown:
+        raise ParameterError(f"{notebook}: unknown parameter(s) {', '.join(unknown)}; "
+                             f"valid parameters: {', '.join(sorted(valid))}")

@@ -1,12 +1,12 @@
 """One style and every chart. Vietnamese text in DejaVu Sans, NFC-normalised; size and dpi set once."""
 from __future__ import annotations
 
-import unicodedata
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+
+from .text import nfc_exact as nfc  # NFC only: line breaks in titles are kept
 
 FONT = "DejaVu Sans"
 DPI = 90
@@ -14,10 +14,6 @@ WIDTH = 10.0
 FOCAL = "#d62728"
 PEER = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
 GREY = "#c7c7c7"
-
-
-def nfc(text) -> str:
-    return unicodedata.normalize("NFC", str(text))
 
 
 def style() -> None:

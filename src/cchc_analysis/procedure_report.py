@@ -6,22 +6,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import plots, procedures, ranking, targets
+from . import indices, plots, procedures, targets
 from .data import load
-from .params import ParameterError, as_province, as_year, safe_dir, safe_input
-from .provinces import provinces
-from .reporting import (ReportContext, esc, num_en, num_vi, parameter_error, province_names, save_table, show_fig,
-                        show_md, show_table)
+from .errors import CchcError
+from .params import as_province, as_year, check_injected, safe_dir, safe_input
+from .reporting import (ReportContext, esc, install_error_display, num_en, num_vi, parameter_error, province_names,
+                        save_table, show_fig, show_md, show_table)
 
-# Procedure-related measures from the indices: (index_id, indicator, label vi, label en, view)
-MEASURES = [
-    ("pci", "time_costs", "PCI Chi phí thời gian", "PCI time costs", "doanh nghiệp / business"),
-    ("pci", "entry_costs", "PCI Chi phí gia nhập thị trường", "PCI entry costs", "doanh nghiệp / business"),
-    ("papi", "d5_public_admin_procedures", "PAPI Thủ tục hành chính công", "PAPI public administrative procedures", "người dân / citizens"),
-    ("papi", "d8_e_governance", "PAPI Quản trị điện tử", "PAPI e-governance", "người dân / citizens"),
-    ("par", "cai_cach_tthc", "PAR Cải cách TTHC", "PAR Index: administrative-procedure reform", "chính quyền / government"),
-    ("sipas", "overall", "SIPAS Chỉ số hài lòng", "SIPAS satisfaction", "người dân / citizens"),
-]
+# Procedure-related measures from the indices: (index_id, indicator, label vi, label en, view); the view
+# (whose experience the index measures) comes from data/reference/indices.csv
+MEASURES = [(i, k, vi, en, indices.views()[i]) for i, k, vi, en in [
+    ("pci", "time_costs", "PCI Chi phí thời gian", "PCI time costs"),
+    ("pci", "entry_costs", "PCI Chi phí gia nhập thị trường", "PCI entry costs"),
+    ("papi", "d5_public_admin_procedures", "PAPI Thủ tục hành chính công", "PAPI public administrative procedures"),
+    ("papi", "d8_e_governance", "PAPI Quản trị điện tử", "PAPI e-governance"),
+    ("par", "cai_cach_tthc", "PAR Cải cách TTHC", "PAR Index: administrative-procedure reform"),
+    ("sipas", "overall", "SIPAS Chỉ số hài lòng", "SIPAS satisfaction"),
+]]
 LEVELS = [("procedures_provincial", "Cấp tỉnh / provincial"), ("procedures_district", "Cấp huyện / district"),
           ("procedures_commune", "Cấp xã / commune")]
 DOSSIER_METRICS = [("dossiers_received", "Tiếp nhận / received"), ("dossiers_resolved", "Đã giải quyết / resolved"),
@@ -54,17 +55,23 @@ class Context(ReportContext):
 
 
 def setup(year, province="67", dossiers_path=None, output_dir=None) -> Context:
-    """Validate the parameters (a clear message for bad ones) and load the data."""
+    """Validate the parameters (a clear message for bad ones) and load the data.
+
+    Names papermill injected that are not parameters stop the notebook with the valid names;
+    every later package error (CchcError) is shown as one message.
+    """
+    install_error_display()
     try:
+        check_injected(["year", "province", "dossiers_path", "output_dir"], "procedure_simplification")
         plots.style()
         year = as_year(year, available_years())
         province = as_province(province, allow_none=True)
         out = safe_dir(output_dir, Path("reports") / str(year) / "procedure_simplification")
         dossiers = safe_input(dossiers_path)
-    except ParameterError as e:
+    except CchcError as e:
         parameter_error(e)
     scores = load("scores")
-    ranked = ranking.rank_scores(scores)
+    ranked = load("ranked")  # derived once by the build
     return Context(year, province, out, scores, ranked, *province_names(), dossiers_path=dossiers, facts=load("facts"))
 
 
@@ -185,7 +192,7 @@ def history_and_neighbours(ctx: Context) -> pd.DataFrame:
         for q in p.itertuples():
             rows.append({**base, "province": ctx.focal, "year": ctx.year - 1, "period": q.period, "value": q.value,
                          "source_url": q.source_url})
-    region = provinces().set_index("code").region_6
+    region = load("provinces").set_index("code").region_6
     same = [c for c in region.index if region[c] == region.get(ctx.province) and c != ctx.province]
     kinds = set(own.period_kind) or {"year"}
     n = f[f.index_id.isin(procedures.PROC_INDEX_IDS) & f.scope.isin(same) & (f.year == ctx.year) & f.value.notna()

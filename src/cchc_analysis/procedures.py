@@ -30,7 +30,10 @@ RATIOS = {
 }
 PARTS = {"procedures_total": ["procedures_provincial", "procedures_district", "procedures_commune"],
          "procedures_online_full": ["procedures_online_full_provincial", "procedures_online_full_district",
-                                    "procedures_online_full_commune"]}
+                                    "procedures_online_full_commune"],
+         # "147 hồ sơ trực tuyến không sử dụng hồ sơ giấy (142 cấp tỉnh, 5 cấp huyện)": items the source calls hồ sơ
+         "online_paperless_dossiers": ["online_paperless_dossiers_provincial", "online_paperless_dossiers_district",
+                                       "online_paperless_dossiers_commune"]}
 STATED_RATES = ["on_time_rate", "resolved_rate", "ahead_of_time_rate", "late_rate", "online_dossier_rate",
                 "plan_completion_rate", "online_on_time_rate", "satisfaction_rate"]
 

@@ -17,26 +17,18 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-import unicodedata
 
 import pandas as pd
 
 from . import paths
 from .errors import UnknownProvinceError
+from .text import nfc, strip_diacritics  # noqa: F401 – also offered here (provinces.nfc)
+
+MERGER_EVE = "2025-06-30"     # last day of the 63 provinces
+UNITS_2025_FROM = "2025-07-01"  # first day of the 34 units (Nghị quyết 202/2025/QH15)
 
 _PREFIXES = ("thanh pho truc thuoc trung uong ", "thanh pho ", "tinh ", "tp. ", "tp.", "tp ", "t.p. ", "t.p ")
 _SUFFIXES = (" province", " city", " (cu)", "(cu)")
-
-
-def nfc(text: str) -> str:
-    """Unicode NFC form with runs of white space folded to one space and trimmed."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(text))).strip()
-
-
-def strip_diacritics(text: str) -> str:
-    """'Đắk Nông' -> 'Dak Nong' (đ/Đ → d/D; every combining mark removed)."""
-    text = unicodedata.normalize("NFD", str(text)).replace("đ", "d").replace("Đ", "D")
-    return unicodedata.normalize("NFC", "".join(c for c in text if not unicodedata.combining(c)))
 
 
 def name_key(name: str) -> str:
@@ -70,7 +62,7 @@ def provinces() -> pd.DataFrame:
         "code": raw["code"], "name": raw["name"], "full_name": raw["full_name"],
         "name_en": raw["name_en"], "type": raw["type_level"],
         "region_6": raw["region_6_socioeconomic"], "region_8": raw["region_8_geographic_name"],
-        "valid_from": "", "valid_to": "",
+        "valid_from": "", "valid_to": MERGER_EVE,
     })
     h = pd.DataFrame({
         "code": hist["code"], "name": hist["name"], "full_name": hist["full_name"],
@@ -95,7 +87,7 @@ def provinces() -> pd.DataFrame:
 def provinces_63() -> pd.DataFrame:
     """The 63 provinces of 2008–2025 (Hà Tây excluded)."""
     df = provinces()
-    return df[df["valid_to"] == ""].reset_index(drop=True)
+    return df[df["valid_to"] == MERGER_EVE].reset_index(drop=True)
 
 
 @functools.cache
@@ -115,11 +107,25 @@ def merger_2025() -> pd.DataFrame:
 
 
 def units_2025() -> pd.DataFrame:
-    """The 34 provincial units from 1 July 2025: unit_code, unit_name, name (short), n_constituents."""
+    """The 34 provincial units from 1 July 2025: unit_code, unit_name, name (short), n_constituents,
+    valid_from (2025-07-01), valid_to (blank = still valid)."""
     m = merger_2025()
     g = m.groupby(["unit_code", "unit_name"], as_index=False).agg(n_constituents=("old_code", "size"))
     g["name"] = g["unit_name"].map(_short_name)
+    g["valid_from"], g["valid_to"] = UNITS_2025_FROM, ""
     return g.sort_values("unit_code").reset_index(drop=True)
+
+
+@functools.cache
+def validity() -> pd.DataFrame:
+    """THE validity dates of every unit: system ("63" = provinces to 30 June 2025 incl. Hà Tây to
+    31 July 2008; "34" = units from 1 July 2025), code, name, valid_from, valid_to (Timestamps; NaT = open)."""
+    old = provinces()[["code", "name", "valid_from", "valid_to"]].assign(system="63")
+    new = units_2025()[["unit_code", "name", "valid_from", "valid_to"]].rename(columns={"unit_code": "code"})
+    df = pd.concat([old, new.assign(system="34")], ignore_index=True)
+    for col in ("valid_from", "valid_to"):
+        df[col] = pd.to_datetime(df[col].replace("", None))
+    return df[["system", "code", "name", "valid_from", "valid_to"]]
 
 
 def _short_name(full: str) -> str:
@@ -150,8 +156,10 @@ def _lookup() -> tuple[dict[str, str], dict[str, str]]:
     return keys, display
 
 
-def to_code(name: str) -> str:
+def to_code(name) -> str:
     """Official code (2-character string) of a province as it was before the 2025 merger.
+
+    Accepts a name or a code: "Đắk Nông", "Dak Nong", "TP.HCM", "67", 67, "1" (→ "01").
 
     >>> to_code("Đắk Nông")
     '67'
@@ -159,7 +167,12 @@ def to_code(name: str) -> str:
     Raises UnknownProvinceError (with the closest known names) for anything not in the
     registry or the crosswalk; summary rows like "Median" are never matched.
     """
-    if name is None or (isinstance(name, float) and name != name):
+    if name is None or isinstance(name, bool) or (isinstance(name, float) and name != name):
+        raise UnknownProvinceError(str(name), [])
+    if isinstance(name, int) or (isinstance(name, str) and re.fullmatch(r"\s*\d{1,2}\s*", name)):
+        code = str(name).strip().zfill(2)
+        if code in set(provinces()["code"]):
+            return code
         raise UnknownProvinceError(str(name), [])
     keys, display = _lookup()
     k = name_key(name)

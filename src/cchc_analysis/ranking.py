@@ -20,9 +20,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import indices
 from .errors import CchcError
 
-PRECISION: dict[str, int | None] = {"pci": None, "papi": None, "par": 2, "sipas": 2}
+PRECISION: dict[str, int | None] = indices.rank_precision()  # data/reference/indices.csv
 GROUP = ["index_id", "year", "indicator"]
 
 
@@ -96,6 +97,16 @@ def comparable(index_id: str, indicator: str, year_from: int, year_to: int,
     return True, ""
 
 
+UNITS_FROM_YEAR = 2025  # editions from 2025 list the 34 units of 1 July 2025
+
+
+def _merged_units() -> set[str]:
+    """Codes of the 2025 units formed from more than one province (no change across the merger)."""
+    from .provinces import units_2025
+    u = units_2025()
+    return set(u.loc[u["n_constituents"] > 1, "unit_code"])
+
+
 def changes(ranked: pd.DataFrame, indicators: pd.DataFrame, base_year: int | None = None) -> pd.DataFrame:
     """Score and rank change of each row against the previous measured year (or `base_year`).
 
@@ -116,12 +127,15 @@ def changes(ranked: pd.DataFrame, indicators: pd.DataFrame, base_year: int | Non
     base = df[key + ["year", "value", "rank"]].rename(columns={"year": "prev_year", "value": "prev_value", "rank": "prev_rank"})
     df = df.merge(base, on=key + ["prev_year"], how="left")
     ok, notes = [], []
+    merged = _merged_units()
     for r in df.itertuples():
         if pd.isna(r.prev_year) or r.prev_year == r.year:
             ok.append(False)
             notes.append("no earlier year")
             continue
         c, why = comparable(r.index_id, r.indicator, int(r.prev_year), int(r.year), breaks)
+        if c and r.prev_year < UNITS_FROM_YEAR <= r.year and r.province_code in merged:
+            c, why = False, "not comparable: the unit was formed by the 1 July 2025 merger"
         ok.append(c)
         notes.append(why)
     df["comparable"] = ok

@@ -11,11 +11,13 @@ from pathlib import Path
 import pandas as pd
 
 from . import compare, plots, ranking
+from .indices import ids as index_ids
 from .data import load
-from .params import ParameterError, as_indices, as_int, as_province, as_year, safe_dir
-from .provinces import provinces, units_in
-from .reporting import (INDEX_NAMES, ReportContext, esc, num_en, num_vi, ordinal_en, parameter_error, province_names,
-                        save_table, show_fig, show_md, show_table)
+from .errors import CchcError
+from .params import as_indices, as_int, as_province, as_year, check_injected, safe_dir
+from .provinces import provinces, provinces_63, units_2025, units_in
+from .reporting import (INDEX_NAMES, ReportContext, esc, install_error_display, num_en, num_vi, ordinal_en,
+                        parameter_error, province_names, save_table, show_fig, show_md, show_table)
 
 
 def available_years() -> list[int]:
@@ -47,10 +49,16 @@ class Context(ReportContext):
 
 
 def setup(year, province="67", indices=None, window=5, output_dir=None) -> Context:
-    """Validate the parameters (a clear message, not a traceback, for bad ones) and load the data."""
+    """Validate the parameters (a clear message, not a traceback, for bad ones) and load the data.
+
+    Names papermill injected that are not parameters (`-p provnce 01`) stop the notebook with the
+    valid names; every later package error (CchcError) is shown as one message.
+    """
+    install_error_display()
     try:
+        check_injected(["year", "province", "indices", "window", "output_dir"], "ranking_trends")
         return _setup(year, province, indices, window, output_dir)
-    except ParameterError as e:
+    except CchcError as e:
         parameter_error(e)
 
 
@@ -60,12 +68,11 @@ def _setup(year, province, indices, window, output_dir) -> Context:
     year = as_year(year, sorted(int(y) for y in scores["year"].unique()))
     province = as_province(province, allow_none=True)
     window = as_int("window", window, 1, 20)
-    have = sorted(scores[scores.year == year].index_id.unique(), key=["pci", "papi", "par", "sipas"].index)
+    have = sorted(scores[scores.year == year].index_id.unique(), key=index_ids().index)
     indices = as_indices(indices, have)
     out = safe_dir(output_dir, Path("reports") / str(year) / "ranking_trends")
     indicators = load("indicators")
-    ranked = ranking.rank_scores(scores)
-    changed = ranking.changes(ranked, indicators)
+    ranked, changed = load("ranked"), load("changes")  # derived once by the build
     return Context(year, province, out, scores, ranked, *province_names(), indices=indices, window=window,
                    changed=changed, indicators=indicators)
 
@@ -80,13 +87,14 @@ def _label(ctx: Context, code: str) -> str:
 def coverage_note(ctx: Context) -> pd.DataFrame:
     """Which indices have data this year, for how many provinces, full or partial — said plainly."""
     rows = []
-    for idx in ["pci", "papi", "par", "sipas"]:
+    for idx in index_ids():
         d = ctx.year_rows(idx)
         n_val = int(d.value.notna().sum())
         n_rank = int(d["rank"].notna().sum())
         full = ctx.is_full(idx)
         present = set(d.province_code)
-        expected = set(provinces().code[provinces().valid_to == ""]) if ctx.year >= 2008 else set(provinces().code)
+        expected = (set(provinces().code) if ctx.year < 2008 else set(provinces_63().code) if ctx.year < 2025
+                    else set(units_2025().unit_code))
         missing = sorted(expected - present) if full else []
         rows.append({"index": idx.upper(), "provinces_with_score": n_val, "provinces_with_rank": n_rank,
                      "coverage": "đầy đủ / full" if full else ("một phần / partial" if len(d) else "không có / none"),
@@ -135,6 +143,26 @@ def league_table(ctx: Context, index_id: str) -> pd.DataFrame:
     vi_name, en_name = INDEX_NAMES[index_id]
     show_md(f"### {esc(vi_name)} {ctx.year}\n*{esc(en_name)}*\n\n{esc(commentary_rank(ctx, index_id))}")
     show_table(tab.drop(columns=["source_file", "coverage"]))
+    conflicts_note(ctx, index_id)
+    return tab
+
+
+def conflicts_note(ctx: Context, index_id: str) -> pd.DataFrame:
+    """Sources that disagree for this index and year (the `conflicts` table): said, and saved when any."""
+    c = load("conflicts")
+    c = c[(c.index_id == index_id) & (c.year == ctx.year)].copy()
+    if not len(c):
+        return c
+    c["province"] = c.province_code.map(lambda k: ctx.names.get(k, k))
+    tab = c[["province_code", "province", "indicator", "field", "value_a", "value_b", "chosen", "reason",
+             "source_a", "source_b"]]
+    save_table(tab, ctx.output_dir, f"conflicts_{index_id}")
+    who = ", ".join(sorted(set(tab.province)))
+    show_md(f"**Nguồn mâu thuẫn / conflicting sources:** {len(tab)} trường hợp các nguồn không thể cùng đúng hoặc khác "
+            f"nhau ({esc(who)}); bảng trên giữ giá trị đã chọn, cả hai nguồn được lưu trong `conflicts_{index_id}.csv` / "
+            f"{len(tab)} cases where sources differ or cannot both be true ({esc(who)}); the table above keeps the chosen "
+            f"value, both sources are kept in `conflicts_{index_id}.csv`.")
+    show_table(tab.drop(columns=["source_a", "source_b"]))
     return tab
 
 
@@ -227,7 +255,7 @@ def bump(ctx: Context, index_id: str) -> pd.DataFrame:
         show_md(f"*{index_id.upper()}: cần ít nhất hai năm đầy đủ trong cửa sổ {years[0]}–{years[-1]} để vẽ biểu đồ thứ hạng / "
                 f"at least two full years are needed in {years[0]}–{years[-1]} for a rank chart.*")
         return d
-    region = provinces().set_index("code").region_6
+    region = load("provinces").set_index("code").region_6
     peers = [c for c in region.index if region[c] == region.get(ctx.province) and c != ctx.province]
     peers = [p for p in peers if p in set(d.province_code)]
     if ctx.province is None:
@@ -349,7 +377,7 @@ def regions(ctx: Context, index_id: str) -> pd.DataFrame:
     if tab.empty or tab["count"].sum() == 0:
         show_md(f"*{index_id.upper()} {ctx.year}: không có điểm / no scores.*")
         return tab
-    region = provinces().set_index("code").region_6.get(ctx.province)
+    region = load("provinces").set_index("code").region_6.get(ctx.province)
     reg = tab[tab.region_6 != "Cả nước"]
     if not ctx.is_full(index_id):
         show_md(f"*{index_id.upper()} {ctx.year}: dữ liệu một phần — trung bình vùng chỉ tính trên các tỉnh có số liệu / "

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+from . import digest, paths
 from .atomic import atomic_write_text
 from .params import ParameterError, check_names
 
@@ -89,17 +89,23 @@ def years_for(notebook: str) -> list[int]:
     return available_years()
 
 
+REPORT_MODULES = ["report", "ranking_report", "procedure_report", "profile_report", "figures", "reporting", "plots"]
+
+
+def report_code_files() -> list[Path]:
+    """The report and plot modules a page runs, and templates: what they import, except the data
+    build (the processed data stamp stands for it)."""
+    files = digest.module_closure(REPORT_MODULES, stop=frozenset({"data"}))
+    templates = digest.PACKAGE / "templates"
+    return files + (sorted(p for p in templates.rglob("*") if p.is_file() and p.suffix in TEMPLATE_SUFFIXES)
+                    if templates.is_dir() else [])
+
+
 def code_digest() -> str:
-    """Hash of the library code, its templates and the processed data stamp (what a page depends on)."""
-    h = hashlib.sha256()
-    pkg = paths.ROOT / "src" / "cchc_analysis"
-    for p in sorted(pkg.rglob("*")):
-        if p.suffix in TEMPLATE_SUFFIXES and "__pycache__" not in p.parts:
-            h.update(p.relative_to(pkg).as_posix().encode())
-            h.update(p.read_bytes())
+    """Hash of the report/plot code, templates and the processed data's build key (what a page depends on)."""
     stamp = paths.PROCESSED / ".build.json"
-    h.update(stamp.read_bytes() if stamp.exists() else b"no data")
-    return h.hexdigest()
+    data_key = json.loads(stamp.read_text()).get("inputs", "") if stamp.exists() else "no data"
+    return digest.files_digest(report_code_files(), hashlib.sha256(str(data_key).encode()))
 
 
 def job_digest(job: Job, base: str) -> str:
@@ -225,6 +231,26 @@ def _nav_digest(job: Job) -> str:
     return hashlib.sha256((job.title + job.nav).encode()).hexdigest()
 
 
+def injected_cell_id(job: Job) -> str:
+    """The id of the injected-parameters cell: derived from the notebook-year, the same on every run
+    (whatever the output folder: the parameters' output_dir is not part of it)."""
+    params = {k: v for k, v in job.parameters.items() if k not in ("output_dir", "site_dir")}
+    key = [job.notebook, job.year, params] + ([job.subject] if job.subject else [])
+    h = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode())
+    return f"injected-parameters-{h.hexdigest()[:12]}"
+
+
+def stable_injected_cell_id(executed: Path, job: Job) -> None:
+    """Replace papermill's random id of the injected-parameters cell by :func:`injected_cell_id`."""
+    nb = json.loads(Path(executed).read_text(encoding="utf-8"))
+    changed = False
+    for cell in nb.get("cells", []):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["id"], changed = injected_cell_id(job), True
+    if changed:
+        Path(executed).write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def _execute(job: Job) -> Job:
     """Run one page in this process (a worker): papermill → executed notebook → HTML page."""
     import papermill
@@ -242,6 +268,7 @@ def _execute(job: Job) -> Job:
             cwd=str(paths.NOTEBOOKS), report_mode=False, km=_kernel_manager(),
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP-encryption warning per kernel
         )
+        stable_injected_cell_id(tmp, job)
         os.replace(tmp, job.executed)
         _write_page(job)
         job.status = "ok"
@@ -280,13 +307,22 @@ def subject_of(code: str, units: str) -> str:
     return f"{'unit' if units == '34' else 'province'}/{code}"
 
 
+class Plan(list):
+    """The jobs of a batch (a list of Job), with `skipped`: notebook → asked-for years it has no data for."""
+
+    def __init__(self, jobs=(), skipped: dict[str, list[int]] | None = None):
+        super().__init__(jobs)
+        self.skipped = skipped or {}
+
+
 def plan(years: list[int] | None, notebooks: list[str] | None, province: str | None, out_dir: Path, timeout: int,
-         profiles: bool | None = None) -> list[Job]:
+         profiles: bool | None = None) -> Plan:
     """The pages to build, with parameters checked against each notebook's parameters cell.
 
     Year pages for each year with data; profile pages (`province_profile`) for every unit when
     `profiles` (default: when no years and no notebooks are named, or the notebook is named).
-    `province=None` gives the national year pages."""
+    `province=None` gives the national year pages. Asked-for years one notebook has no data for (but
+    another has) are listed in `.skipped`."""
     from .params import _ranges, as_province, as_year
 
     if province is not None:
@@ -300,11 +336,14 @@ def plan(years: list[int] | None, notebooks: list[str] | None, province: str | N
     if profiles is None:
         profiles = PROFILE in chosen and (years is None or bool(notebooks))
     jobs = []
+    skipped: dict[str, list[int]] = {}
     with_data: set[int] = set()
     year_nbs = [nb for nb in chosen if nb in NOTEBOOKS]
     for nb in year_nbs:
         have = years_for(nb)
         with_data |= set(have)
+        if years is not None and sorted(set(years) - set(have)):
+            skipped[nb] = sorted(set(years) - set(have))
         checked = False
         for y in sorted(have if years is None else [y for y in years if y in have]):
             params = {"year": y, "province": province, "output_dir": str(out_dir / str(y) / nb)}  # None: national
@@ -326,7 +365,7 @@ def plan(years: list[int] | None, notebooks: list[str] | None, province: str | N
                 checked = True
             jobs.append(Job(PROFILE, None, params, out_dir, timeout, subject=subject))
     navigate(jobs, province)
-    return jobs
+    return Plan(jobs, skipped)
 
 
 # --------------------------------------------------------------------------- navigation
@@ -461,11 +500,16 @@ def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: P
                 orig.__dict__.update(done.__dict__)
                 bar.set_postfix_str(f"{done.label} {done.status}")
                 bar.update(1)
+    from .export import site_downloads
+    site_downloads(out_dir)  # the research panel, linked from the index
     write_index(out_dir, todo)
     failed = [j for j in todo if j.status == "failed"]
     cached = sum(j.status == "cached" for j in todo)
     log(f"reports: {len(todo) - len(failed)} of {len(todo)} pages ok ({cached} unchanged, "
         f"{len(run)} run) in {time.perf_counter() - t0:.1f} s → {out_dir / 'index.html'}")
+    for nb, ys in getattr(todo, "skipped", {}).items():
+        from .params import _ranges
+        log(f"  skipped {nb} {_ranges(ys)}: no data for those years")
     for j in failed:
         log(f"  FAILED {j.label}: {j.error}\n         executed notebook kept: {j.executed}")
     return 1 if failed else 0
@@ -594,6 +638,12 @@ def _downloads(out_dir: Path) -> list[dict]:
             shutil.copyfile(src, target)
         note = "bảng panel / the panel" if src.stem.startswith("panel") else f"{src.stat().st_size // 1024 + 1} KB"
         out.append({"href": f"data/{src.name}", "label": f"{src.stem} (CSV)", "note": note})
+    for n, label in [("panel.csv", "CSV"), ("panel.parquet", "Parquet"), ("panel.dta", "Stata 118"),
+                     ("panel.codebook.csv", "codebook / sổ mã")]:
+        if (out_dir / "downloads" / n).exists():
+            out.append({"href": f"downloads/{n}", "label": f"Bảng panel tỉnh × năm / province × year panel ({label})",
+                        "note": "điểm tổng hợp, năm đầy đủ / headline scores, full years; PAPI 6–60 to 2017, "
+                                "10–80 from 2018 (papi_overall_group)"})
     readme = paths.PROCESSED / "README.md"
     if readme.exists():
         dest.mkdir(parents=True, exist_ok=True)

@@ -9,15 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import indices
 from .atomic import atomic_path
 from .vn import format_number
 
-INDEX_NAMES = {
-    "pci": ("PCI – Năng lực cạnh tranh cấp tỉnh", "PCI – Provincial Competitiveness Index"),
-    "papi": ("PAPI – Hiệu quả quản trị và hành chính công", "PAPI – Governance and Public Administration Performance"),
-    "par": ("PAR Index – Chỉ số cải cách hành chính", "PAR Index – Public Administration Reform Index"),
-    "sipas": ("SIPAS – Chỉ số hài lòng", "SIPAS – Satisfaction with Public Administrative Services"),
-}
+INDEX_NAMES = indices.names()  # index_id → (vi, en), from data/reference/indices.csv
 
 
 HEADERS = {  # bilingual column headers for displayed tables (CSV files keep the plain ids)
@@ -164,6 +160,36 @@ def parameter_error(e: Exception):
     raise SystemExit(f"parameter error: {e}")
 
 
+def error_message(e: BaseException) -> str:
+    """The one line shown for a package error: its kind and message, no library source lines."""
+    return f"{type(e).__name__}: {e}"
+
+
+def _show_package_error(shell, etype, value, tb, tb_offset=None):
+    """IPython custom exception handler: one short line instead of a traceback (CchcError only)."""
+    stb = [error_message(value)]
+    shell._showtraceback(etype, value, stb)  # the cell's error output (a notebook's, the terminal's)
+    return stb
+
+
+def install_error_display() -> bool:
+    """In a notebook kernel, show every CchcError of the following cells as one message (no traceback).
+
+    The cell still fails (papermill exits non-zero); returns False outside IPython.
+    """
+    from .errors import CchcError
+
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    if ip is None:
+        return False
+    ip.set_custom_exc((CchcError,), _show_package_error)
+    return True
+
+
 @dataclass
 class ReportContext:
     """What every report knows: the year, the focal province, where tables go, the scores."""
@@ -186,7 +212,7 @@ class ReportContext:
 
 
 def province_names() -> tuple[dict[str, str], dict[str, str]]:
-    """code → Vietnamese name and code → English name."""
-    from .provinces import provinces
-    p = provinces()
+    """code → Vietnamese name and code → English name (the processed `provinces` table)."""
+    from .data import load
+    p = load("provinces")
     return dict(zip(p.code, p.name)), dict(zip(p.code, p.name_en))

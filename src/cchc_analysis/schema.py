@@ -4,10 +4,11 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
+from . import indices
 from .errors import ValidationError
 
-INDEX_IDS = ["pci", "papi", "par", "sipas"]
-FACT_INDEX_IDS = INDEX_IDS + ["tthc", "index766", "other"]
+INDEX_IDS = indices.ids()                 # data/reference/indices.csv
+FACT_INDEX_IDS = indices.ids(kind=None)   # the indices and the fact families (tthc, index766, other)
 CODE = r"^\d{2}$"
 RAW_PATH = r"^data/(raw|reference)/"
 
@@ -18,7 +19,7 @@ def _c(dtype, description, *checks, nullable=False, unique=False):
 
 SCORES = pa.DataFrameSchema(
     {
-        "index_id": _c("string", "Index: pci | papi | par | sipas", pa.Check.isin(INDEX_IDS)),
+        "index_id": _c("string", "Index: " + " | ".join(INDEX_IDS), pa.Check.isin(INDEX_IDS)),
         "year": _c("int64", "Year the index measures (PAR/SIPAS: assessment year)", pa.Check.in_range(2005, 2030)),
         "province_code": _c("string", "Official province code, 2-character string (pre-2025 codes; '28' = Hà Tây)",
                             pa.Check.str_matches(CODE)),
@@ -44,7 +45,7 @@ SCORES = pa.DataFrameSchema(
 
 FACTS = pa.DataFrameSchema(
     {
-        "index_id": _c("string", "pci | papi | par | sipas | tthc | index766 | other", pa.Check.isin(FACT_INDEX_IDS)),
+        "index_id": _c("string", " | ".join(FACT_INDEX_IDS), pa.Check.isin(FACT_INDEX_IDS)),
         "scope": _c("string", "Province code, 'national', or a region name", nullable=False),
         "scope_as_written": _c("string", "The unit as the source names it", nullable=True),
         "year": _c("Int64", "Year the statistic refers to (NA when undated)", pa.Check.in_range(2005, 2030), nullable=True),
@@ -59,6 +60,7 @@ FACTS = pa.DataFrameSchema(
                      nullable=True),
         "rank_of": _c("Int64", "For ranks written '12/63': the 63", nullable=True),
         "value_as_written": _c("string", "The value exactly as the source writes it", nullable=True),
+        "rank_as_written": _c("string", "The rank exactly as the source row writes it (PAR/SIPAS, PCI news)", nullable=True),
         "quote": _c("string", "The sentence that states it", nullable=True),
         "note": _c("string", "Collector's or cleaner's note", nullable=True),
         "source_file": _c("string", "Raw or curated file", pa.Check.str_matches(RAW_PATH)),
@@ -75,8 +77,9 @@ CONFLICTS = pa.DataFrameSchema(
         "year": _c("Int64", "Year", nullable=True),
         "province_code": _c("string", "Province code or scope", nullable=True),
         "indicator": _c("string", "Indicator or metric", nullable=True),
-        "field": _c("string", "What disagrees: value | published_rank | published_tier",
-                    pa.Check.isin(["value", "published_rank", "published_tier"])),
+        "field": _c("string", "What disagrees: value | published_rank | published_tier | rank_order "
+                    "(a higher value ranked lower: value_a/value_b are the two ranks)",
+                    pa.Check.isin(["value", "published_rank", "published_tier", "rank_order"])),
         "value_a": _c("float64", "First value", nullable=True),
         "source_a": _c("string", "Where the first value comes from", nullable=True),
         "value_b": _c("float64", "Second value", nullable=True),
@@ -117,7 +120,7 @@ PROVINCES = pa.DataFrameSchema(
         "region_6": _c("string", "Socio-economic region (6)"),
         "region_8": _c("string", "Geographic region (8)", nullable=True),
         "valid_from": _c("string", "First day (blank = before 2005)", nullable=True),
-        "valid_to": _c("string", "Last day (blank = until the 2025 merger)", nullable=True),
+        "valid_to": _c("string", "Last day (2025-06-30 for the 63: the 34 units start on 2025-07-01)", nullable=True),
         "region_6_en": _c("string", "Region in English"),
         "region_6_short": _c("string", "Region abbreviation"),
         "unit_2025_code": _c("string", "Code of its unit from 1 July 2025", nullable=True),
@@ -142,10 +145,55 @@ MERGER_2025 = pa.DataFrameSchema(
     description="The 63 → 34 map of the 2025 merger.",
 )
 
+_RANK_COLUMNS = {
+    "computed_rank": _c("Int64", "Competition rank computed from the values (full years only; ties at the "
+                        "publisher's precision)", pa.Check.ge(1), nullable=True),
+    "n_ranked": _c("Int64", "Provinces with a value in that (index, year, indicator)", nullable=True),
+    "rank": _c("Int64", "Published rank where there is one, else the computed one", pa.Check.ge(1), nullable=True),
+    "rank_source": _c("string", "published | computed | none", pa.Check.isin(["published", "computed", "none"])),
+}
+RANKED = pa.DataFrameSchema(
+    {**SCORES.columns, **_RANK_COLUMNS},
+    unique=["index_id", "year", "province_code", "indicator"], strict=True, ordered=True, name="ranked",
+    description="`scores` with computed ranks beside the published ones (derived by the build: "
+                "`ranking.rank_scores`); a published rank is never overwritten.",
+)
+CHANGES = pa.DataFrameSchema(
+    {**SCORES.columns, **_RANK_COLUMNS,
+     "prev_year": _c("Int64", "Previous measured year of that index and indicator", nullable=True),
+     "prev_value": _c("float64", "Value in prev_year", nullable=True),
+     "prev_rank": _c("Int64", "Rank in prev_year", nullable=True),
+     "comparable": _c("bool", "False across a methodology break or without an earlier year"),
+     "note": _c("string", "Why a change is not given ('not comparable: …', 'no earlier year')", nullable=True),
+     "score_change": _c("float64", "value − prev_value (NA when not comparable)", nullable=True),
+     "rank_change": _c("Int64", "prev_rank − rank, positive = rose (NA when not comparable)", nullable=True)},
+    unique=["index_id", "year", "province_code", "indicator"], strict=True, ordered=True, name="changes",
+    description="Every `ranked` row with its change against the previous measured year (derived by the build: "
+                "`ranking.changes`); NA across a methodology break.",
+)
+
 SCHEMAS: dict[str, pa.DataFrameSchema] = {
     "scores": SCORES, "facts": FACTS, "conflicts": CONFLICTS, "indicators": INDICATORS,
-    "provinces": PROVINCES, "merger_2025": MERGER_2025,
+    "provinces": PROVINCES, "merger_2025": MERGER_2025, "ranked": RANKED, "changes": CHANGES,
 }
+
+
+def columns(name: str) -> dict[str, str]:
+    """column → dtype of a processed table, in order, as its schema defines them."""
+    return {col: str(c.dtype) for col, c in SCHEMAS[name].columns.items()}
+
+
+def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """df with exactly the schema's columns, in order, cast to their dtypes (missing ones as NA)."""
+    return conform_columns(df, columns(name))
+
+
+def conform_columns(df: pd.DataFrame, cols: dict[str, str]) -> pd.DataFrame:
+    """df with exactly `cols` (column → dtype), in order, cast to their dtypes (missing ones as NA)."""
+    out = pd.DataFrame(index=df.index)
+    for col, dtype in cols.items():
+        out[col] = (df[col] if col in df.columns else pd.Series(None, index=df.index, dtype=object)).astype(dtype)
+    return out.reset_index(drop=True)
 
 
 def validate(name: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -187,4 +235,23 @@ def data_dictionary() -> str:
         for col, c in s.columns.items():
             out.append(f"| `{col}` | {c.dtype} | {'yes' if c.nullable else 'no'} | {c.description or ''} |")
         out.append("")
+    out += PANEL_NOTE
     return "\n".join(out)
+
+
+PANEL_NOTE = [
+    "## The research panel (`cchc_analysis.panel()`, `cchc export panel`)",
+    "",
+    "Not a stored table: built from `scores` (and its ranks) on demand. One row per `province_code` and `year`;",
+    "per index × indicator a value column `<index>_<indicator>` and beside it `_min`, `_max` (the scale of that",
+    "year: PAPI's headline is 6–60 for 2011–2017 and 10–80 from 2018, `data/reference/indicator_scales.csv`),",
+    "`_group` (comparability group: a new group at each methodology break and change of scale), `_table`",
+    "(full | partial), `_sample` (how a partial year's provinces were selected,",
+    "`data/reference/partial_samples.csv`), `_rank` (published) and `_rank_computed` (full years only).",
+    "Partial years are left out unless `include_partial=True`. `units=\"2025\"` aggregates onto the 34 units",
+    "with an explicit `method=` (mean | min | max | weighted_mean; ranks are never aggregated).",
+    "`cchc export <panel|table> --format csv|parquet|dta --out FILE` writes the file and `FILE.codebook.csv`",
+    "(column, Stata name, names vi/en, unit, scale, source, methodology notes, label ≤ 80 characters);",
+    "`.dta` files are Stata 118 (UTF-8) with variable and value labels.",
+    "",
+]

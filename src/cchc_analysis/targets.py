@@ -4,7 +4,7 @@ Target kinds (``target_unit``):
 * ``rank``    – comparator "<=": e.g. PAR Index rank 40 or better;
 * ``percent`` / ``points`` – comparator ">=": e.g. SIPAS ≥ 90 %;
 * ``tier``    – a published tier/group at least as good as the one named, judged on the
-  ladder of that index (TIER_LADDERS). PAPI groups after 2019 are not published in our
+  ladder of that index (data/reference/index_tiers.csv). PAPI groups after 2019 are not published in our
   sources, so they are computed by PAPI's quartile rule and labelled "computed".
 """
 from __future__ import annotations
@@ -13,19 +13,9 @@ import math
 
 import pandas as pd
 
-from . import compare
+from . import compare, indices, paths
 
-TIER_LADDERS = {
-    "pci": ["Rất tốt", "Tốt", "Khá", "Trung bình", "Tương đối thấp", "Thấp"],
-    "papi": ["Best Performers", "High Average", "Low Average", "Poor Performers"],
-    "par": ["A", "B", "C", "D"],
-}
-TIER_ALIASES = {
-    "trung bình": "Trung bình", "average": "Trung bình", "khá": "Khá",
-    "trung bình cao": "High Average", "upper average": "High Average", "upper-average": "High Average",
-    "high average": "High Average", "cao nhất": "Best Performers", "best performers": "Best Performers",
-    "trung bình thấp": "Low Average", "low average": "Low Average", "thấp nhất": "Poor Performers",
-}
+TIER_LADDERS = indices.tier_ladders()  # data/reference/index_tiers.csv (tiers and their aliases)
 
 
 def load_targets() -> pd.DataFrame:
@@ -36,11 +26,7 @@ def load_targets() -> pd.DataFrame:
 
 
 def _tier_pos(index_id: str, tier: str) -> int | None:
-    if not isinstance(tier, str):
-        return None
-    t = TIER_ALIASES.get(tier.strip().lower(), tier.strip())
-    ladder = TIER_LADDERS.get(index_id, [])
-    return ladder.index(t) if t in ladder else None
+    return indices.tier_position(index_id, tier)
 
 
 def _latest_group(ranked: pd.DataFrame, index_id: str, province: str, as_of: int):

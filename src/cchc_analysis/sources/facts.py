@@ -31,7 +31,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -39,8 +38,9 @@ import pandas as pd
 
 from .. import paths, vn
 from ..errors import ParseError, SourceError, UnknownProvinceError
-from ..provinces import name_key, nfc, to_code, to_unit_code
-from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
+from ..provinces import name_key, to_code, to_unit_code
+from ..text import fold_key, nfc, nfc_exact
+from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, Candidates, conform
 from .rawfile import read_csv_text
 
 PAR_SIPAS_FILE = "par_sipas/par_sipas_facts.csv"
@@ -93,8 +93,7 @@ def _components() -> dict[str, dict]:
     return out
 
 
-def _component_key(text: str) -> str:
-    return " ".join(nfc(text).split()).casefold()
+_component_key = fold_key
 
 
 def component_id(text: str, *, file: str = "", row: int | None = None) -> dict:
@@ -165,7 +164,7 @@ def _split_name(text: str) -> tuple[str, str | None]:
 
 # --------------------------------------------------------------------------- value parsers
 _UNIT_PCT = r"%\s*điểm|%|percent|per cent"
-_UNIT_PTS = r"điểm|points?|балла"
+_UNIT_PTS = r"điểm|points?|балла|点|ポイント"
 _TOKEN = re.compile(rf"(?P<num>{NUMBER})\s*(?:(?:/|out of)\s*(?P<max>{NUMBER})\s*)?"
                     rf"(?P<unit>{_UNIT_PCT}|{_UNIT_PTS})?", re.I)
 _FILLER = re.compile(r"chỉ số đạt|chiếm tỷ lệ|đạt|tối đa|score|out of|[;,()\s]", re.I)
@@ -225,14 +224,15 @@ _CONTEXT = re.compile(r"\s+(?:cả nước|toàn quốc|nationwide|cấp tỉnh|
 _RANK_WORDS = {
     1: {"first", "first place", "first position", "top position", "top place", "top spot", "topped", "top the list",
         "tops 63 provinces and cities", "lead", "led the ranking", "leads localities", "dẫn đầu", "đứng đầu",
-        "quán quân", "thứ nhất", "xếp đầu tiên", "vị trí đầu tiên", "cao nhất", "最も高い"},
+        "quán quân", "thứ nhất", "xếp đầu tiên", "vị trí đầu tiên", "cao nhất", "最も高い",
+        "首位", "トップ", "榜首"},
     2: {"second", "thứ hai", "xếp thứ hai", "vị trí thứ hai"},
     3: {"third", "thứ ba", "xếp thứ ba"},
     4: {"fourth", "fourth amongst the 63"},
     5: {"fifth"},
     6: {"sixth"},
     63: {"last", "last place", "came last", "last out of the 63", "cuối bảng", "đứng cuối", "lowest position",
-         "the lowest satisfaction rating", "poorest", "thấp nhất", "最も低い", "đội sổ"},
+         "the lowest satisfaction rating", "poorest", "thấp nhất", "最も低い", "đội sổ", "最下位", "最末席"},
 }
 _RANK_PATTERNS = [
     re.compile(r"(?:xếp\s+)?(?:hạng|thứ|vị trí thứ|vị trí|số)?\s*(\d{1,2})(?:st|nd|rd|th|e)?(?:\s+place)?"
@@ -286,7 +286,7 @@ def parse_rank_text(text: str) -> tuple[float, int | None, str | None, str | Non
 
 _UP = (r"\b(?:vươn lên|cải thiện|cao hơn|tăng|lên|up|increases?|increased|increasing|improved|improvement|"
        r"climbing|climbed|rose|growth|higher|выше|поднявшись)\b|上昇|増加|ເພີ່ມຂຶ້ນ")
-_DOWN = r"\b(?:thấp hơn|giảm|tụt|xuống|down|dropped|decreased|declines?|fell|gedaald)\b|下落"
+_DOWN = r"\b(?:thấp hơn|giảm|tụt|xuống|down|dropped|decreased|declines?|fell|gedaald)\b|下落|落と"
 _WORDNUM = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
             "ten": 10, "một": 1, "hai": 2, "ba": 3, "bốn": 4}
 _CHANGE_TOKEN = re.compile(
@@ -401,16 +401,25 @@ def read_par_sipas(path: Path | str | None = None) -> tuple[pd.DataFrame, pd.Dat
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise SourceError(rel, f"missing columns {missing}")
+    facts = _par_sipas_rows(df, rel)
+    facts = pd.concat([pd.DataFrame(facts), read_national_par_sipas(path.parent / "SOURCES.md")], ignore_index=True)
+    facts = _finish_facts(facts)
+    scores, conflicts = scores_from_facts(facts)
+    return facts, scores, conflicts
+
+
+def _par_sipas_rows(df: pd.DataFrame, rel: str, rows: list[int] | None = None) -> list[dict]:
+    """FACT dicts of rows in the par_sipas_facts.csv layout (rows: their 1-based file rows)."""
     facts = []
     for i, r in enumerate(df.to_dict("records")):
-        row = i + 2
+        row = rows[i] if rows else i + 2
         if r["index"] not in ("PAR", "SIPAS", "PAR_component"):
             raise SourceError(rel, f"index {r['index']!r} is not PAR / SIPAS / PAR_component", row=row, column="index")
         year, period, year_note = _par_year(r["year"], rel, row)
         scope, qual = _scope(r["province_as_written"], rel, row)
         index_id, metric, comp = _par_metric("SIPAS" if r["index"] == "SIPAS" else "PAR", r["component"], rel, row)
-        base = dict(scope=scope, scope_as_written=r["province_as_written"], year=year, period=period,
-                    quote=r["quote"], source_file=rel, source_locator=f"row {row}", source_url=r["source_url"])
+        base = dict(scope=scope, scope_as_written=r.get("scope_as_written", r["province_as_written"]), year=year,
+                    period=period, quote=r["quote"], rank_as_written=r["rank_as_written"] or None, source_file=rel, source_locator=f"row {row}", source_url=r["source_url"])
         common_note = _notes(qual and f"qualifier as written: {qual}", year_note, r["note"])
         sic = bool(re.search(r"value_as_written: sic", r["note"]))
         if r["value_as_written"]:
@@ -439,10 +448,7 @@ def read_par_sipas(path: Path | str | None = None) -> tuple[pd.DataFrame, pd.Dat
             for v, unit, note in parse_change_text(r["rank_change_as_written"]):
                 facts.append(dict(base, index_id=index_id, metric=metric, component=comp, value=v, unit=unit,
                                   value_as_written=r["rank_change_as_written"], note=_notes(note, common_note)))
-    facts = pd.concat([pd.DataFrame(facts), read_national_par_sipas(path.parent / "SOURCES.md")], ignore_index=True)
-    facts = _finish_facts(facts)
-    scores, conflicts = scores_from_facts(facts)
-    return facts, scores, conflicts
+    return facts
 
 
 def read_national_par_sipas(sources_md: Path | str | None = None,
@@ -473,11 +479,11 @@ def read_national_par_sipas(sources_md: Path | str | None = None,
 
 def _nfc_lines(path: Path) -> list[str]:
     """The lines of a text file, NFC-normalised."""
-    return unicodedata.normalize("NFC", Path(path).read_text(encoding="utf-8")).splitlines()
+    return nfc_exact(Path(path).read_text(encoding="utf-8")).splitlines()
 
 
 def _line_of(quote: str, lines: list[str], file: str, row: int) -> int:
-    q = unicodedata.normalize("NFC", quote)
+    q = nfc_exact(quote)
     for n, line in enumerate(lines, start=1):
         if q in line:
             return n
@@ -883,11 +889,21 @@ def read_all(raw_dir: Path | str | None = None) -> dict[str, pd.DataFrame]:
     (tthc_facts.csv's par_index_*/sipas_* rows stay facts only: their metric names differ and they
     repeat par_sipas values; BR-VT's 9/63 has no index year.)
     """
+    from .par_foreign import SUPPLEMENT_FILE, read_supplement
+
     raw = Path(raw_dir) if raw_dir else paths.RAW
     ps_facts, _, _ = read_par_sipas(raw / PAR_SIPAS_FILE)
+    if (raw / SUPPLEMENT_FILE).exists():
+        ps_facts = _finish_facts(pd.concat([ps_facts, read_supplement(raw / SUPPLEMENT_FILE)], ignore_index=True))
     art = read_article_facts(raw / ARTICLE_FILE)
     tthc = read_tthc(raw / TTHC_FILE)
     scores, conflicts = scores_from_facts(pd.concat([ps_facts, art[~art["metric"].str.startswith("target_")]],
                                                     ignore_index=True))
     facts = _finish_facts(pd.concat([ps_facts, tthc, art], ignore_index=True))
     return dict(facts=facts, scores=scores, conflicts=conflicts)
+
+
+def read(raw_dir: Path) -> Candidates:
+    """The build's reader: PAR/SIPAS candidate score rows, every fact, and the facts' own conflicts."""
+    d = read_all(raw_dir)
+    return Candidates(scores=d["scores"], facts=d["facts"], conflicts=d["conflicts"])

@@ -29,12 +29,14 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from .. import paths, vn
+from .. import paths, select, vn
 from ..errors import ParseError, SourceError, UnknownProvinceError
-from ..provinces import name_key, nfc, to_code
-from .base import CONFLICT_COLUMNS, SCORE_COLUMNS, conform
+from ..provinces import name_key, to_code
+from ..text import TOL_4DP, TOL_EXACT, column_letter, nfc
+from .base import CONFLICT_COLUMNS, SCORE_COLUMNS, Candidates, conform
 from .rawfile import Unreadable, open_zip, read_csv_text, unreadable_cells, year_in_name
 
 INDEX_ID = "papi"
@@ -54,10 +56,10 @@ EXCERPT_2023_FILE = "papi_2023_report_table3_6_excerpt.csv"
 MDT_URL = "github:mdtrinh/vietnam_elections@84348767096a193634f9d4fb6c4116dbf4789a05:Data/PAPI/"
 
 KEY = ["index_id", "year", "province_code", "indicator"]
-EXCERPT_TOLERANCE = 0.00005 + 1e-12  # the report prints 4 decimals
+EXCERPT_TOLERANCE = TOL_4DP  # the report prints 4 decimals
 # Workbooks store doubles as text with 15 or 17 significant digits: the same number may
 # differ in the 15th digit (2016 HCMC 4.4: 1.79937875270843 vs 1.799378752708435).
-CROSS_CHECK_TOLERANCE = 1e-9
+CROSS_CHECK_TOLERANCE = TOL_EXACT
 
 DIMENSIONS = {
     1: "d1_participation",
@@ -155,14 +157,7 @@ def source_url(path: Path | str) -> str:
     return MDT_URL + Path(path).name.replace("_", " ")
 
 
-def _col_letter(i: int) -> str:
-    """0-based column index -> spreadsheet letters (0 -> A, 26 -> AA)."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
+_col_letter = column_letter
 
 
 def _cell(sheet: str, row0: int, col0: int) -> str:
@@ -712,35 +707,54 @@ def read_2023_excerpt(path: Path | str) -> pd.DataFrame:
     return _scores_frame(records)
 
 
+def _excerpt_repeats(excerpt: pd.DataFrame, csv_scores: pd.DataFrame) -> np.ndarray:
+    """Which excerpt rows the 2020–2024 CSV also gives; only D6 may be repeated (SourceError otherwise)."""
+    in_csv = excerpt[KEY].merge(csv_scores[KEY], on=KEY, how="left", indicator=True)["_merge"].eq("both").to_numpy()
+    if (excerpt[in_csv]["indicator"] != DIMENSIONS[6]).any():
+        raise SourceError(excerpt[in_csv].iloc[0]["source_file"], "the excerpt repeats a CSV value other than D6")
+    return in_csv
+
+
 def reconcile_2023_excerpt(excerpt: pd.DataFrame, csv_scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop the excerpt's D6 rows that the 2020–2024 CSV also gives (the CSV's full-precision
-    value is kept) and return conflict rows where the two differ beyond 4-decimal rounding."""
-    d6 = DIMENSIONS[6]
-    in_csv = excerpt[KEY].merge(csv_scores[KEY], on=KEY, how="left", indicator=True)["_merge"].eq("both").to_numpy()
-    dropped = excerpt[in_csv]
-    if (dropped["indicator"] != d6).any():
-        raise SourceError(dropped.iloc[0]["source_file"], "the excerpt repeats a CSV value other than D6")
-    conflicts = compare(csv_scores, dropped, "2023 report Table 3.6 (4 decimals) vs 2020–2024 CSV",
-                        tolerance=EXCERPT_TOLERANCE)
+    value is kept) and return conflict rows where the two differ beyond 4-decimal rounding.
+    The choice is the build's one selection rule (`select`, data/reference/source_priority.csv)."""
+    in_csv = _excerpt_repeats(excerpt, csv_scores)
+    both = pd.concat([csv_scores.merge(excerpt[in_csv][KEY], on=KEY), excerpt[in_csv]], ignore_index=True)
+    _, conflicts = select.select(both)
     return excerpt[~in_csv].reset_index(drop=True), conflicts
 
 
 # ---------------------------------------------------------------------------- all
 
-def read_all(raw_dir: Path | str = PAPI_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All PAPI scores 2011–2024 and the conflicts (cross-checks, 2023 excerpt, groups)."""
+def candidates(raw_dir: Path | str = PAPI_DIR) -> Candidates:
+    """PAPI candidate score rows 2011–2024 (the 2023 excerpt's D6 rows included: the CSV's win in the
+    selection step) and the reader's own conflicts (workbook cross-checks, quartile groups)."""
     d = Path(raw_dir)
     official = d / OFFICIAL
-    compiled = read_compiled(official / COMPILED_FILE)
-    aggregates = read_aggregates_2018_2019(official)
-    recent = read_2020_2024(d / CSV_2020_2024)
-    excerpt, excerpt_conflicts = reconcile_2023_excerpt(read_2023_excerpt(d / EXCERPT_2023_FILE), recent)
-    scores = pd.concat([compiled, aggregates, recent, excerpt], ignore_index=True)
+    scores = pd.concat([read_compiled(official / COMPILED_FILE), read_aggregates_2018_2019(official),
+                        read_2020_2024(d / CSV_2020_2024)], ignore_index=True)
     _check_unique(scores, "PAPI scores")
     scores, group_problems = attach_groups(scores, read_groups_2018_2019(d / GROUPS_FILE))
-    conflicts = pd.concat([read_year_workbooks(official), excerpt_conflicts, group_problems], ignore_index=True)
-    scores = conform(scores, SCORE_COLUMNS)
+    excerpt = read_2023_excerpt(d / EXCERPT_2023_FILE)
+    _check_unique(excerpt, "PAPI 2023 excerpt")
+    _excerpt_repeats(excerpt, scores)
+    conflicts = conform(pd.concat([read_year_workbooks(official), group_problems], ignore_index=True),
+                        CONFLICT_COLUMNS)
+    return Candidates(scores=conform(pd.concat([scores, excerpt], ignore_index=True), SCORE_COLUMNS),
+                      conflicts=conflicts)
+
+
+def read_all(raw_dir: Path | str = PAPI_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All PAPI scores 2011–2024 and the conflicts (cross-checks, 2023 excerpt, groups), selected by
+    data/reference/source_priority.csv as the build does."""
+    c = candidates(raw_dir)
+    scores, chosen = select.select(c.scores)
     scores = scores.sort_values(KEY, kind="stable").reset_index(drop=True)
-    conflicts = conform(conflicts, CONFLICT_COLUMNS)
+    conflicts = pd.concat([c.conflicts, chosen], ignore_index=True)
     conflicts = conflicts.sort_values(["year", "province_code", "indicator", "source_b"], kind="stable")
     return scores, conflicts.reset_index(drop=True)
+
+def read(raw_dir: Path) -> Candidates:
+    """The build's reader: PAPI candidate score rows under raw_dir/papi and the reader's own checks."""
+    return candidates(Path(raw_dir) / "papi")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +29,10 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from cchc_analysis.errors import CchcError, SourceError
 from cchc_analysis.paths import raw_relpath
-from cchc_analysis.provinces import to_code
-from cchc_analysis.sources.base import SCORE_COLUMNS, conform
+from cchc_analysis.provinces import to_code, to_unit_code
+from cchc_analysis.sources.base import SCORE_COLUMNS, Candidates, conform
 from cchc_analysis.sources.rawfile import Unreadable, open_zip, unreadable_cells
+from cchc_analysis.text import column_letter, plain_key
 
 SOURCE_URL = "https://pcivietnam.vn"
 WORKBOOK_DIR = Path("pci") / "vcci_excel"
@@ -69,6 +69,9 @@ LAYOUTS: dict[int, Layout] = {
     2018: Layout("rows", ("Summary",)),
     2019: Layout("rows", ("Summary",)),
 }
+
+LATEST = 2019  # a workbook of a later year (an official table a user adds) is read with this layout
+FIRST_34_EDITION = 2025  # editions from 2025 list the 34 units of 1 July 2025 (names → unit codes)
 
 # Header text (normalised: no diacritics, lower case, single spaces) -> column role.
 # Checked in order; the first pattern found anywhere in the header wins.
@@ -112,7 +115,7 @@ Rows = list[list[Cell]]
 def read_pci_workbook(path: Path, year: int) -> pd.DataFrame:
     """Read one VCCI PCI workbook into SCORE_COLUMNS (one row per province and indicator)."""
     path = Path(path)
-    layout = LAYOUTS.get(year)
+    layout = LAYOUTS.get(year, LAYOUTS[LATEST] if year > LATEST else None)  # later years: as 2017–2019
     if layout is None:
         raise SourceError(path, f"no layout is registered for PCI {year}; add one to LAYOUTS "
                                 f"(known years: {min(LAYOUTS)}-{max(LAYOUTS)})")
@@ -429,8 +432,10 @@ def _single(path: Path, sheet: str, start: int, roles: dict[int, str], role: str
 
 
 def _province(path: Path, sheet: str, r: int, c: int, name: str) -> str:
+    m = re.search(r"PCI_(\d{4})\.xlsx?$", Path(path).name, re.IGNORECASE)
+    resolve = to_unit_code if m and int(m.group(1)) >= FIRST_34_EDITION else to_code
     try:
-        return to_code(name)
+        return resolve(name)
     except CchcError as err:
         raise SourceError(path, str(err), sheet=sheet, row=r + 1, column=_letter(c)) from err
 
@@ -440,19 +445,8 @@ def _cell(rows: Rows, r: int, c: int) -> Cell:
     return row[c] if c < len(row) else None
 
 
-def _norm(text: str) -> str:
-    """Lower case, no diacritics (đ -> d), single spaces."""
-    t = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    t = "".join(ch for ch in t if not unicodedata.combining(ch))
-    return " ".join(t.lower().split())
-
-
-def _letter(c: int) -> str:
-    s, n = "", c + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        s = chr(65 + rem) + s
-    return s
+_norm = plain_key       # lower case, no diacritics (đ -> d), single spaces
+_letter = column_letter
 
 
 # ---------------------------------------------------------------- workbook access
@@ -507,3 +501,8 @@ def _load_sheet(path: Path, book: CalamineWorkbook, wanted: str) -> tuple[str, R
             rows[r].extend([None] * (c + 1 - len(rows[r])))
             rows[r][c] = mark
     return name, rows, merged
+
+
+def read(raw_dir: Path) -> Candidates:
+    """The build's reader: candidate score rows of the VCCI workbooks under raw_dir."""
+    return Candidates(scores=read_all(raw_dir))

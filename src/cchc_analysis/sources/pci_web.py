@@ -31,8 +31,10 @@ import pandas as pd
 
 from .. import paths, vn
 from ..errors import ParseError, SourceError, UnknownProvinceError
-from ..provinces import nfc, to_code
-from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, conform
+from ..provinces import to_code
+from ..text import TOL_2DP, fold_key, nfc
+from .. import select
+from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, Candidates, conform
 from .rawfile import read_csv_text, year_in_name
 
 INDEX_ID = "pci"
@@ -56,7 +58,7 @@ PROVINCE_HEADERS = ("Tỉnh", "Tỉnh, Thành phố")
 SUMMARY_ROW = re.compile(r"^(|median|min|max|mean|average|trung vị|trung bình|999 highest)$", re.I)
 RANK_ROLES = ("rank", "tier")
 KEY = ["index_id", "year", "province_code", "indicator"]
-TOLERANCE = 0.005 + 1e-9  # values printed to 2 decimals agree when within half a unit of the last digit
+TOLERANCE = TOL_2DP  # values printed to 2 decimals agree when within half a unit of the last digit
 
 # Priority labels, highest first.
 FULL_TABLE = "full table"
@@ -79,8 +81,7 @@ def _read_csv(path: Path, required: tuple[str, ...] = ()) -> pd.DataFrame:
     return df
 
 
-def _label_key(label: str) -> str:
-    return nfc(label).casefold()
+_label_key = fold_key
 
 
 def label_map(path: Path = LABELS_FILE) -> dict[str, str]:
@@ -316,72 +317,13 @@ def read_profiles(path: Path | str = PCI_DIR / PROFILES_FILE) -> tuple[pd.DataFr
 # ---------------------------------------------------------------------------
 # resolving several sources into one row per key
 
-def _src(row) -> str:
-    return f"{row['source_file']}, {row['source_locator']}"
-
-
-def _differs(a, b, tol: float) -> bool:
-    return not (pd.isna(a) or pd.isna(b)) and abs(float(a) - float(b)) > tol
-
-
-def _conflicts_between(a: dict, b: dict, chosen: str, reason: str) -> list[dict]:
-    """Conflict rows for value and rank differences between two score rows of one key."""
-    out = []
-    for field, tol in (("value", TOLERANCE), ("published_rank", 0)):
-        if _differs(a[field], b[field], tol):
-            out.append({"index_id": a["index_id"], "year": a["year"], "province_code": a["province_code"],
-                        "indicator": a["indicator"], "field": field, "value_a": float(a[field]), "source_a": _src(a),
-                        "value_b": float(b[field]), "source_b": _src(b), "chosen": chosen, "reason": reason})
-    return out
-
-
-def _agreed(top: list[dict], label: str, conflicts: list[dict]) -> dict:
-    """One row from equal-priority rows: fields they disagree on become missing."""
-    first = dict(top[0])
-    reason = f"{label}s disagree; none chosen"
-    for other in top[1:]:
-        conflicts.extend(_conflicts_between(top[0], other, "none", reason))
-    for field, tol in (("value", TOLERANCE), ("published_rank", 0)):
-        if any(_differs(first[field], o[field], tol) for o in top[1:]):
-            first[field] = float("nan") if field == "value" else pd.NA
-        elif pd.isna(first[field]):
-            first[field] = next((o[field] for o in top[1:] if not pd.isna(o[field])), first[field])
-    if len(top) > 1:
-        for col in ("source_file", "source_locator", "source_url"):
-            first[col] = "; ".join(dict.fromkeys(str(o[col]) for o in top))
-    return first
-
-
 def _resolve(ranked: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One score row per key from frames in priority order (first wins), plus conflicts.
-
-    The returned scores carry an extra column `tier_label` naming the winning source kind.
-    """
-    parts = [df.assign(_prio=p, tier_label=label) for p, (label, df) in enumerate(ranked) if len(df)]
-    if not parts:
-        return pd.DataFrame(columns=list(SCORE_COLUMNS) + ["tier_label"]), conform(pd.DataFrame(), CONFLICT_COLUMNS)
-    stacked = pd.concat(parts, ignore_index=True).sort_values(
-        KEY + ["_prio", "source_file", "source_locator"], kind="stable")
-    winners, conflicts = [], []
-    for _, g in stacked.groupby(KEY, sort=True):
-        recs = g.to_dict("records")
-        best = recs[0]["_prio"]
-        top = [r for r in recs if r["_prio"] == best]
-        win = _agreed(top, top[0]["tier_label"], conflicts)
-        for loser in recs[len(top):]:
-            for t in top:
-                reason = f"{t['tier_label']} preferred over {loser['tier_label']}"
-                conflicts.extend(_conflicts_between(t, loser, "a", reason))
-        winners.append(win)
-    scores = pd.DataFrame(winners).drop(columns="_prio")
-    keep = scores["value"].notna() | scores["published_rank"].notna() | scores["published_tier"].notna()
-    return scores[keep].reset_index(drop=True), _conflict_frame(conflicts)
-
-
-def _conflict_frame(rows: list[dict]) -> pd.DataFrame:
-    df = conform(pd.DataFrame(rows, columns=list(CONFLICT_COLUMNS)), CONFLICT_COLUMNS)
-    return df.sort_values(["index_id", "year", "province_code", "indicator", "source_a", "source_b"],
-                          kind="stable").reset_index(drop=True)
+    """One score row per key from frames in priority order (first wins), plus conflicts, by the one
+    selection rule (`select.resolve`). The scores carry `tier_label` naming the winning source kind."""
+    scores, conflicts = select.resolve_ranked(ranked)
+    scores = scores.rename(columns={"_label": "tier_label"})
+    scores = scores.drop(columns=["_prio", "_emit", "_tol"], errors="ignore")
+    return scores, conflicts
 
 
 def _finish_scores(df: pd.DataFrame) -> pd.DataFrame:
@@ -461,7 +403,8 @@ def _news_rows(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
             raise SourceError(file, "neither a score nor a rank", row=n)
         base = {"index_id": INDEX_ID, "scope": code, "scope_as_written": rec["province_as_printed"],
                 "year": year, "period": str(year), "quote": rec["quote"], "source_file": file,
-                "source_locator": f"row {n}", "source_url": rec["source_url"], "_row": n}
+                "source_locator": f"row {n}", "source_url": rec["source_url"], "_row": n,
+                "rank_as_written": rank_text or None}
         score = rank = None
         if score_text:
             score = _number(score_text, "mixed", file, n, "score_as_printed", 100.0)
@@ -499,20 +442,26 @@ def read_news(path: Path | str = PCI_DIR / NEWS_FILE,
 
 # ---------------------------------------------------------------------------
 
-def read_all(raw_dir: Path | str = PCI_DIR) -> dict[str, pd.DataFrame]:
-    """Tables, profiles and news of `raw_dir` (data/raw or data/raw/pci) merged by source priority:
-    dict(scores=one row per (year, province, indicator), facts=news facts, conflicts=...)."""
+def candidates(raw_dir: Path | str = PCI_DIR) -> Candidates:
+    """Every score the tables, profiles and news of `raw_dir` give, unresolved (`kind` names the source
+    kind where one file holds several: profile VN/EN, news, news rank-only), and the news facts."""
     raw_dir = _pci_dir(raw_dir)
-    tables = read_tables(raw_dir)
     profiles = _profile_rows(raw_dir / PROFILES_FILE)
     facts, news, rank_only = _news_rows(raw_dir / NEWS_FILE)
-    scores, conflicts = _resolve([
-        (FULL_TABLE, tables[tables["coverage"] == "full"]),
-        (PARTIAL_TABLE, tables[tables["coverage"] == "partial"]),
-        (PROFILE_VN, profiles["VN"]),
-        (PROFILE_EN, profiles["EN"]),
-        (NEWS, news),
-        (NEWS_RANK_ONLY, rank_only),
-    ])
-    # a rank the publisher states without a score is kept as published (value NaN), like PAR/SIPAS rank-only rows
-    return {"scores": _finish_scores(scores), "facts": facts, "conflicts": conflicts}
+    frames = [read_tables(raw_dir), profiles["VN"].assign(kind="profile VN"), profiles["EN"].assign(kind="profile EN"),
+              news.assign(kind="news"), rank_only.assign(kind="news rank-only")]
+    return Candidates(scores=pd.concat([f for f in frames if len(f)], ignore_index=True), facts=facts)
+
+
+def read(raw_dir: Path) -> Candidates:
+    """The build's reader: candidate rows of data/raw/pci's web tables, profiles and news."""
+    return candidates(raw_dir)
+
+
+def read_all(raw_dir: Path | str = PCI_DIR) -> dict[str, pd.DataFrame]:
+    """Tables, profiles and news of `raw_dir` (data/raw or data/raw/pci) merged by source priority
+    (data/reference/source_priority.csv, as the build does): dict(scores=one row per (year, province,
+    indicator), facts=news facts, conflicts=...)."""
+    c = candidates(raw_dir)
+    scores, conflicts = select.select(c.scores)
+    return {"scores": _finish_scores(scores), "facts": c.facts, "conflicts": conflicts}

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -24,6 +23,7 @@ import pandas as pd
 
 from ..errors import SourceError
 from ..paths import raw_relpath
+from ..text import nfc_exact
 
 _BOM = b"\xef\xbb\xbf"
 
@@ -69,8 +69,8 @@ def read_csv_text(path: Path | str) -> pd.DataFrame:
             raise SourceError(file, f"expected {len(header)} fields as in the header, found {len(rec)} "
                                     "(a truncated row, a note line, or an unquoted comma)", row=n,
                               column=header[min(len(rec), len(header) - 1)])
-    nfc = lambda s: unicodedata.normalize("NFC", s)  # noqa: E731 – canonically equal text, one form
-    return pd.DataFrame([[nfc(v) for v in rec] for rec in records[1:]], columns=[nfc(h) for h in header], dtype=str)
+    return pd.DataFrame([[nfc_exact(v) for v in rec] for rec in records[1:]], columns=[nfc_exact(h) for h in header],
+                        dtype=str)
 
 
 def open_zip(path: Path | str) -> zipfile.ZipFile:
