@@ -8,7 +8,17 @@
 * report_nochange_s        – a second `cchc report` with nothing changed
 * report_nochange_over_full – that as a fraction of the full build (goal ≤ 0.05)
 
-Usage: python benchmarks/bench_reports.py [--years 2006-2024] [--jobs N]
+Site lines (the whole site: every year page and every province / 2025-unit page, ~140 notebooks):
+
+* site_pages               – pages built
+* site_data_s              – `build_data(force=True)` (the site from clean includes the data)
+* site_full_build_s        – data + `cchc report --force` for the whole site, into a temporary folder
+* site_floor_s             – the same library calls for every page, one after another in this process
+                             (no kernels, no HTML)
+* site_full_over_floor     – ratio (goal ≤ 0.6 on 2 cores: the floor over two cores is 0.5)
+* site_nochange_over_full  – a second build with nothing changed, as a fraction of the full build (goal ≤ 0.01)
+
+Usage: python benchmarks/bench_reports.py [--years 2006-2024] [--jobs N] [--site-only | --no-site]
 """
 from __future__ import annotations
 
@@ -58,30 +68,72 @@ def floor(jobs: list[report.Job], out: Path) -> float:
                 if "parameters" in cell.get("metadata", {}).get("tags", []):
                     exec(src, ns)
                     ns.update({k: v for k, v in job.parameters.items()})
-                    ns["output_dir"] = str(out / "floor" / str(job.year) / job.notebook)
+                    ns["output_dir"] = str(out / "floor" / (job.subject or f"{job.year}/{job.notebook}"))
+                    if "site_dir" in ns:
+                        ns["site_dir"] = str(out / "floor")  # shared figures drawn once, as in the site
                     continue
                 with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(src, f"{job.notebook}-{job.year}", "exec"), ns)
+                    exec(compile(src, f"{job.notebook}-{job.subject or job.year}", "exec"), ns)
                 plt.close("all")
     finally:
         disp.display = saved
     return time.perf_counter() - t0
 
 
+def site(jobs_n: int | None) -> None:
+    """The whole site from clean (data included), a no-change rebuild, then the floor (lines printed as measured)."""
+    from cchc_analysis.data import build_data
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        os.environ["CCHC_OUTPUT_ROOT"] = str(out)
+        t0 = time.perf_counter()
+        build_data(force=True, log=lambda *_: None)
+        data_s = time.perf_counter() - t0
+        rc = report.run_reports(province=None, jobs=jobs_n, out_dir=out / "site", force=True, log=lambda *_: None)
+        full = time.perf_counter() - t0
+        jobs = report.plan(None, None, None, out / "site", 600)
+        sizes = [j.html_path.stat().st_size for j in jobs if j.html_path.exists()]
+        say(f"site_pages: {len(jobs)}")
+        say(f"site_exit_status: {rc}")
+        say(f"site_largest_page_mb: {max(sizes) / 1e6:.2f}")
+        say(f"site_data_s: {data_s:.1f}")
+        say(f"site_full_build_s: {full:.1f}")
+        t0 = time.perf_counter()
+        report.run_reports(province=None, jobs=jobs_n, out_dir=out / "site", log=lambda *_: None)
+        nochange = time.perf_counter() - t0
+        say(f"site_nochange_s: {nochange:.2f}")
+        say(f"site_nochange_over_full: {nochange / full:.4f}")
+        fl = floor(jobs, out)
+    say(f"site_floor_s: {fl:.1f}")
+    say(f"site_full_over_floor: {full / fl:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--years", type=_years, default=None)
     ap.add_argument("--jobs", type=int, default=None)
+    ap.add_argument("--site-only", action="store_true", help="only the whole-site lines")
+    ap.add_argument("--no-site", action="store_true", help="skip the whole-site lines")
     a = ap.parse_args()
+    if not a.no_site:
+        site(a.jobs)
+    if a.site_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        jobs = report.plan(a.years, None, "67", out / "site", 600)
+        jobs = report.plan(a.years, report.NOTEBOOKS, "67", out / "site", 600)
         # papermill/nbclient import cost is part of the notebook path; the floor pays only for the library
         t0 = time.perf_counter()
-        rc = report.run_reports(years=a.years, jobs=a.jobs, out_dir=out / "site", force=True, log=lambda *_: None)
+        rc = report.run_reports(years=a.years, notebooks=report.NOTEBOOKS, jobs=a.jobs, out_dir=out / "site",
+                                force=True, log=lambda *_: None)
         full = time.perf_counter() - t0
         t0 = time.perf_counter()
-        report.run_reports(years=a.years, jobs=a.jobs, out_dir=out / "site", log=lambda *_: None)
+        report.run_reports(years=a.years, notebooks=report.NOTEBOOKS, jobs=a.jobs, out_dir=out / "site",
+                           log=lambda *_: None)
         nochange = time.perf_counter() - t0
         fl = floor(jobs, out)
     print(f"report_notebook_years: {len(jobs)}")

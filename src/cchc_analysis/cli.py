@@ -45,12 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--raw", type=Path, default=paths.RAW)
     b.add_argument("--out", type=Path, default=paths.PROCESSED)
     b.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
-    r = sub.add_parser("report", help="run every notebook for every year and export HTML")
+    r = sub.add_parser("report", help="build the site: every year page and every province page, as HTML")
     r.add_argument("--years", type=_years, default=None, help="e.g. 2006-2024 or 2019,2020")
     r.add_argument("--notebooks", default=None, help="comma-separated notebook names (default: all)")
     r.add_argument("--jobs", type=_jobs, default=None, help="parallel notebook runs, 1 or more (default: CPUs)")
-    r.add_argument("--province", default="67", help="focal province: code or name (default 67, Đắk Nông)")
-    r.add_argument("--out", type=Path, default=paths.REPORTS)
+    r.add_argument("--province", default=None,
+                   help="one province (code or name): its page and year pages focused on it, built into "
+                        "reports/province-<code>/ (or --out); default: the whole national site in reports/")
+    r.add_argument("--out", type=Path, default=None, help="output folder (default reports/)")
     r.add_argument("--force", action="store_true", help="re-run even when nothing changed")
     r.add_argument("--timeout", type=int, default=600, help="seconds per notebook cell")
     c = sub.add_parser("coverage", help="print index × year coverage")
@@ -90,8 +92,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "report":
             from .report import run_reports
             notebooks = args.notebooks.split(",") if args.notebooks else None
-            return run_reports(years=args.years, notebooks=notebooks, jobs=args.jobs, province=args.province,
-                               out_dir=args.out, force=args.force, timeout=args.timeout)
+            out = args.out
+            province = args.province
+            if province is not None:
+                from .params import as_province
+                province = as_province(province)
+                out = out or paths.REPORTS / f"province-{province}"  # never over the national site
+            return run_reports(years=args.years, notebooks=notebooks, jobs=args.jobs, province=province,
+                               out_dir=out or paths.REPORTS, force=args.force, timeout=args.timeout)
     except CchcError as e:
         print(f"cchc {args.cmd}: error: {e}", file=sys.stderr)
         return 2

@@ -97,9 +97,12 @@ def safe_dir(value, default: Path, allowed_roots: list[Path] | None = None) -> P
     (the user named it) unless it is, or lies in, a system folder (`SYSTEM_DIRS`: /etc, /usr, …)
     or is the file-system root; symlinks and '..' are resolved before the check. `allowed_roots`
     and the environment variable CCHC_OUTPUT_ROOT name roots that are always accepted.
+    Without a value, a relative `default` is placed under the scratch folder (`scratch/`).
     """
     if value is None or value == "":
-        return (paths.ROOT / default).resolve()  # relative defaults are inside the project, whatever the cwd
+        # a relative default (a notebook run by hand) goes to the scratch folder, never into the site `reports/`;
+        # the site runner always passes its folder explicitly
+        return (paths.SCRATCH / default).resolve() if not Path(default).is_absolute() else Path(default).resolve()
     p = _resolve("output_dir", value)
     roots = [paths.ROOT.resolve()] + [Path(r).resolve() for r in (allowed_roots or [])]
     env = os.environ.get("CCHC_OUTPUT_ROOT")

@@ -18,6 +18,7 @@ PROCESSED = ROOT / "data" / "processed"
 REFERENCE = ROOT / "data" / "reference"
 NOTEBOOKS = ROOT / "notebooks"
 REPORTS = ROOT / "reports"
+SCRATCH = ROOT / "scratch"  # where notebooks run by hand write their tables
 
 
 def raw_relpath(path: Path | str) -> str:

@@ -1,5 +1,7 @@
-"""Run every report notebook for every year: papermill (project kernel), content-hash cache,
-bounded parallelism with one progress bar, in-process HTML export, site index."""
+"""Build the site: every year page (each report notebook for each year) and every province page
+(63 provinces, Hà Tây, the 34 units of 2025) with papermill (project kernel), a content-hash cache that
+also notices outputs edited behind its back, bounded parallelism with one progress bar, in-process HTML
+export wrapped in a Jinja2 navigation header, and the site index (Jinja2 template, autoescaped)."""
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -18,15 +20,20 @@ from .atomic import atomic_write_text
 from .params import ParameterError, check_names
 
 KERNEL = "cchc-analysis"
-NOTEBOOKS = ["ranking_trends", "procedure_simplification"]
+NOTEBOOKS = ["ranking_trends", "procedure_simplification"]  # year pages
+PROFILE = "province_profile"  # one page per province or 2025 unit
 TITLES = {"ranking_trends": "Xếp hạng và xu hướng / Ranking trends",
-          "procedure_simplification": "Đơn giản hoá thủ tục hành chính / Procedure simplification"}
+          "procedure_simplification": "Đơn giản hoá thủ tục hành chính / Procedure simplification",
+          PROFILE: "Hồ sơ tỉnh / Province profile"}
+TEMPLATE_SUFFIXES = (".py", ".j2", ".js", ".css", ".json")
 
 
 @dataclass
 class Job:
+    """One page: a year page (notebook, year) or a profile page (notebook `province_profile`, subject
+    "province/67" or "unit/68")."""
     notebook: str
-    year: int
+    year: int | None
     parameters: dict
     out_dir: Path
     timeout: int
@@ -36,18 +43,39 @@ class Job:
     seconds: float = 0.0
     html: Path | None = None
     tables: list[str] = field(default_factory=list)
+    subject: str = ""
+    title: str = ""
+    nav: str = ""
+    tag: str = ""
+
+    @property
+    def slug(self) -> str:
+        return f"{self.notebook}_{self.subject.replace('/', '_')}" if self.subject else f"{self.notebook}_{self.year}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.notebook} {self.subject or self.year}"
 
     @property
     def executed(self) -> Path:
-        return self.out_dir / "_executed" / f"{self.notebook}_{self.year}.ipynb"
+        return self.out_dir / "_executed" / f"{self.slug}.ipynb"
+
+    @property
+    def href(self) -> str:
+        """The page's address relative to the site root."""
+        return f"{self.subject}.html" if self.subject else f"{self.year}/{self.notebook}.html"
 
     @property
     def html_path(self) -> Path:
-        return self.out_dir / str(self.year) / f"{self.notebook}.html"
+        return self.out_dir / self.href
+
+    @property
+    def tables_dir(self) -> Path:
+        return self.out_dir / (self.subject if self.subject else f"{self.year}/{self.notebook}")
 
     @property
     def stamp(self) -> Path:
-        return self.out_dir / "_executed" / f"{self.notebook}_{self.year}.json"
+        return self.out_dir / "_executed" / f"{self.slug}.json"
 
 
 def years_for(notebook: str) -> list[int]:
@@ -61,19 +89,20 @@ def years_for(notebook: str) -> list[int]:
     return available_years()
 
 
-REPORT_MODULES = ["report", "ranking_report", "procedure_report", "reporting", "plots"]
+REPORT_MODULES = ["report", "ranking_report", "procedure_report", "profile_report", "figures", "reporting", "plots"]
 
 
 def report_code_files() -> list[Path]:
-    """The report and plot modules a report runs, and templates: what they import, except the data
+    """The report and plot modules a page runs, and templates: what they import, except the data
     build (the processed data stamp stands for it)."""
     files = digest.module_closure(REPORT_MODULES, stop=frozenset({"data"}))
     templates = digest.PACKAGE / "templates"
-    return files + (sorted(p for p in templates.rglob("*") if p.is_file()) if templates.is_dir() else [])
+    return files + (sorted(p for p in templates.rglob("*") if p.is_file() and p.suffix in TEMPLATE_SUFFIXES)
+                    if templates.is_dir() else [])
 
 
 def code_digest() -> str:
-    """Hash of the report/plot code, templates and the processed data's build key (what a report depends on)."""
+    """Hash of the report/plot code, templates and the processed data's build key (what a page depends on)."""
     stamp = paths.PROCESSED / ".build.json"
     data_key = json.loads(stamp.read_text()).get("inputs", "") if stamp.exists() else "no data"
     return digest.files_digest(report_code_files(), hashlib.sha256(str(data_key).encode()))
@@ -83,6 +112,23 @@ def job_digest(job: Job, base: str) -> str:
     h = hashlib.sha256(base.encode())
     h.update((paths.NOTEBOOKS / f"{job.notebook}.ipynb").read_bytes())
     h.update(json.dumps(job.parameters, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def outputs_digest(job: Job) -> str:
+    """Hash of what a page wrote: the HTML and its CSV tables, and which shared figures it links.
+
+    The stamp keeps it, so a page whose outputs were changed behind the cache's back (a notebook run by
+    hand into the site folder, an edited CSV, a deleted shared figure) is rebuilt."""
+    import re
+
+    from .figures import digest_files
+    files = [job.html_path] + (sorted(p for p in job.tables_dir.iterdir() if p.is_file())
+                               if job.tables_dir.is_dir() else [])
+    h = hashlib.sha256(digest_files(files).encode())
+    if job.html_path.exists():
+        for src in sorted(set(re.findall(r'src="([^"]*_shared/[^"]+)"', job.html_path.read_text(encoding="utf-8")))):
+            h.update(src.encode() + (b"1" if (job.html_path.parent / src).exists() else b"0"))
     return h.hexdigest()
 
 
@@ -96,7 +142,9 @@ def _to_html(executed: Path) -> str:
     from nbconvert import HTMLExporter
 
     if _EXPORTER is None:
-        _EXPORTER = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+        _EXPORTER = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                                 extra_template_basedirs=[str(Path(__file__).parent / "templates" / "nbconvert")],
+                                 template_name="cchc_site")  # JupyterLab's look, no CDN scripts
     nb = nbformat.read(executed, as_version=4)
     body, _ = _EXPORTER.from_notebook_node(nb)
     return body
@@ -153,11 +201,42 @@ def _shutdown_kernel() -> None:
     _KM = None
 
 
+def _env():
+    """The Jinja2 environment of the site templates (package data), autoescaping on."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+    return Environment(loader=PackageLoader("cchc_analysis", "templates"), undefined=StrictUndefined,
+                       autoescape=select_autoescape(["html", "j2"], default_for_string=True, default=True))
+
+
+def wrap_page(page: str, title: str, nav: str) -> str:
+    """An exported notebook page with the site's `<title>` and navigation header."""
+    import re
+
+    page = re.sub(r"<title>.*?</title>", lambda _: f'<title>{html.escape(title)}</title>\n<link rel="icon" href="data:,">', page, count=1, flags=re.S)
+    if nav:
+        page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + nav, page, count=1)
+    return page
+
+
+def _write_page(job: Job) -> None:
+    atomic_write_text(job.html_path, wrap_page(_to_html(job.executed), job.title, job.nav))
+
+
+def _stamp(job: Job) -> None:
+    atomic_write_text(job.stamp, json.dumps({"digest": job.digest, "parameters": job.parameters,
+                                             "nav": _nav_digest(job), "outputs": outputs_digest(job)}, sort_keys=True))
+
+
+def _nav_digest(job: Job) -> str:
+    return hashlib.sha256((job.title + job.nav).encode()).hexdigest()
+
+
 def injected_cell_id(job: Job) -> str:
     """The id of the injected-parameters cell: derived from the notebook-year, the same on every run
     (whatever the output folder: the parameters' output_dir is not part of it)."""
-    params = {k: v for k, v in job.parameters.items() if k != "output_dir"}
-    h = hashlib.sha256(json.dumps([job.notebook, job.year, params], sort_keys=True, default=str).encode())
+    params = {k: v for k, v in job.parameters.items() if k not in ("output_dir", "site_dir")}
+    key = [job.notebook, job.year, params] + ([job.subject] if job.subject else [])
+    h = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode())
     return f"injected-parameters-{h.hexdigest()[:12]}"
 
 
@@ -173,12 +252,13 @@ def stable_injected_cell_id(executed: Path, job: Job) -> None:
 
 
 def _execute(job: Job) -> Job:
-    """Run one notebook-year in this process (a worker): papermill → executed notebook → HTML."""
+    """Run one page in this process (a worker): papermill → executed notebook → HTML page."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
     t0 = time.perf_counter()
     os.environ["CCHC_OUTPUT_ROOT"] = str(job.out_dir)  # the directory the user named may take outputs
+    os.environ["CCHC_SITE_TAG"] = job.tag  # shared figures are named for the code version
     job.executed.parent.mkdir(parents=True, exist_ok=True)
     tmp = job.executed.with_name(f".running-{job.executed.name}")
     try:
@@ -190,11 +270,11 @@ def _execute(job: Job) -> Job:
         )
         stable_injected_cell_id(tmp, job)
         os.replace(tmp, job.executed)
-        atomic_write_text(job.html_path, _to_html(job.executed))
+        _write_page(job)
         job.status = "ok"
         job.html = job.html_path
         _reset_kernel()
-        atomic_write_text(job.stamp, json.dumps({"digest": job.digest, "parameters": job.parameters}, sort_keys=True))
+        _stamp(job)
     except PapermillExecutionError as e:
         if tmp.exists():
             os.replace(tmp, job.executed)  # the failed executed notebook is kept
@@ -213,6 +293,20 @@ def _execute(job: Job) -> Job:
     return job
 
 
+def subjects(province: str | None = None) -> list[tuple[str, str]]:
+    """(code, units) of every profile page: the 63 provinces and Hà Tây ("63"), the 34 units of 2025 ("34");
+    with `province`, only that province."""
+    from .provinces import provinces, units_2025
+
+    if province is not None:
+        return [(province, "63")]
+    return [(c, "63") for c in provinces().code] + [(c, "34") for c in units_2025().unit_code]
+
+
+def subject_of(code: str, units: str) -> str:
+    return f"{'unit' if units == '34' else 'province'}/{code}"
+
+
 class Plan(list):
     """The jobs of a batch (a list of Job), with `skipped`: notebook → asked-for years it has no data for."""
 
@@ -221,48 +315,153 @@ class Plan(list):
         self.skipped = skipped or {}
 
 
-def plan(years: list[int] | None, notebooks: list[str] | None, province: str, out_dir: Path, timeout: int) -> Plan:
-    """The notebook-years to run, with parameters checked against each notebook's parameters cell.
+def plan(years: list[int] | None, notebooks: list[str] | None, province: str | None, out_dir: Path, timeout: int,
+         profiles: bool | None = None) -> Plan:
+    """The pages to build, with parameters checked against each notebook's parameters cell.
 
-    Asked-for years one notebook has no data for (but another has) are listed in `.skipped`."""
+    Year pages for each year with data; profile pages (`province_profile`) for every unit when
+    `profiles` (default: when no years and no notebooks are named, or the notebook is named).
+    `province=None` gives the national year pages. Asked-for years one notebook has no data for (but
+    another has) are listed in `.skipped`."""
     from .params import _ranges, as_province, as_year
 
-    province = as_province(province)
+    if province is not None:
+        province = as_province(province)
     if years is not None:
         years = [as_year(y) for y in years]
+    chosen = notebooks or NOTEBOOKS + [PROFILE]
+    for nb in chosen:
+        if nb not in NOTEBOOKS + [PROFILE]:
+            raise ParameterError(f"unknown notebook {nb!r}; notebooks: {', '.join(NOTEBOOKS + [PROFILE])}")
+    if profiles is None:
+        profiles = PROFILE in chosen and (years is None or bool(notebooks))
     jobs = []
     skipped: dict[str, list[int]] = {}
     with_data: set[int] = set()
-    for nb in notebooks or NOTEBOOKS:
-        if nb not in NOTEBOOKS:
-            raise ParameterError(f"unknown notebook {nb!r}; notebooks: {', '.join(NOTEBOOKS)}")
+    year_nbs = [nb for nb in chosen if nb in NOTEBOOKS]
+    for nb in year_nbs:
         have = years_for(nb)
         with_data |= set(have)
         if years is not None and sorted(set(years) - set(have)):
             skipped[nb] = sorted(set(years) - set(have))
         checked = False
         for y in sorted(have if years is None else [y for y in years if y in have]):
-            params = {"year": y, "province": province, "output_dir": str(out_dir / str(y) / nb)}
+            params = {"year": y, "province": province, "output_dir": str(out_dir / str(y) / nb)}  # None: national
             if not checked:  # every year passes the same names: inspect the notebook once
                 check_names(paths.NOTEBOOKS / f"{nb}.ipynb", params)
                 checked = True
             jobs.append(Job(nb, y, params, out_dir, timeout))
-    missing = sorted(set(years or []) - with_data)
+    missing = sorted(set(years or []) - with_data) if year_nbs else []
     if missing:
         raise ParameterError(f"no data for year(s) {', '.join(map(str, missing))} in "
-                             f"{', '.join(notebooks or NOTEBOOKS)}; years with data: {_ranges(sorted(with_data))}")
+                             f"{', '.join(year_nbs)}; years with data: {_ranges(sorted(with_data))}")
+    if profiles:
+        checked = False
+        for code, units in subjects(province):
+            subject = subject_of(code, units)
+            params = {"province": code, "units": units, "output_dir": str(out_dir / subject), "site_dir": str(out_dir)}
+            if not checked:
+                check_names(paths.NOTEBOOKS / f"{PROFILE}.ipynb", params)
+                checked = True
+            jobs.append(Job(PROFILE, None, params, out_dir, timeout, subject=subject))
+    navigate(jobs, province)
     return Plan(jobs, skipped)
 
 
+# --------------------------------------------------------------------------- navigation
+
+def _unit_names() -> dict[str, str]:
+    """subject → display name for every profile page."""
+    from .provinces import provinces, units_2025
+
+    out = {subject_of(c, "63"): n for c, n in zip(provinces().code, provinces().name)}
+    out.update({subject_of(c, "34"): f"{n} (2025)" for c, n in zip(units_2025().unit_code, units_2025().name)})
+    return out
+
+
+def navigate(jobs: list[Job], province: str | None = None) -> None:
+    """Give every job its page title and navigation header (links only to pages in this build)."""
+    from .provinces import merger_2025, provinces, units_2025
+
+    env = _env()
+    tpl = env.get_template("nav.html.j2")
+    names = _unit_names()
+    p = provinces().set_index("code")
+    pages = {j.href for j in jobs}
+    by_nb: dict[str, list[Job]] = {}
+    for j in jobs:
+        if j.year is not None:
+            by_nb.setdefault(j.notebook, []).append(j)
+    profiles = [j for j in jobs if j.subject]
+    focal = f" — {p.loc[province, 'name']}" if province else ""
+
+    def link(href: str, label: str) -> dict:
+        return {"href": "../" + href, "label": label}
+
+    prov_group = {"title": f"Các tỉnh ({len(profiles)}) / provinces and units",
+                  "links": [link(j.href, names[j.subject]) for j in profiles]} if profiles else None
+    for j in jobs:
+        links, groups, folded, prev, nxt = [], [], [], None, None
+        if j.year is not None:
+            seq = sorted(by_nb[j.notebook], key=lambda x: x.year)
+            k = seq.index(j)
+            if k:
+                prev = link(seq[k - 1].href, str(seq[k - 1].year))
+            if k + 1 < len(seq):
+                nxt = link(seq[k + 1].href, str(seq[k + 1].year))
+            for other in NOTEBOOKS:
+                href = f"{j.year}/{other}.html"
+                if other != j.notebook and href in pages:
+                    links.append(link(href, f"{TITLES[other]} {j.year}"))
+            if province and f"province/{province}.html" in pages:
+                links.append(link(f"province/{province}.html", f"Hồ sơ / profile: {p.loc[province, 'name']}"))
+            if prov_group:
+                folded.append(prov_group)
+            j.title = f"{TITLES[j.notebook]} {j.year}{focal} — CCHC"
+        else:
+            code = j.parameters["province"]
+            if j.parameters["units"] == "34":
+                members = list(merger_2025().query("unit_code == @code").old_code)
+                groups.append({"title": "Tỉnh thành viên / member provinces",
+                               "links": [link(f"province/{c}.html", p.loc[c, "name"]) for c in members
+                                         if f"province/{c}.html" in pages]})
+                units = [x for x in profiles if x.parameters["units"] == "34"]
+                folded.append({"title": "34 đơn vị từ 1/7/2025 / the 34 units",
+                               "links": [link(x.href, names[x.subject]) for x in units]})
+                j.title = (f"{names[j.subject][:-7]} — đơn vị hành chính từ 1/7/2025 / provincial unit from 1 July 2025"
+                           " — CCHC")
+            else:
+                reg = p.loc[code, "region_6"]
+                peers = [c for c in p.index if p.loc[c, "region_6"] == reg]
+                groups.append({"title": f"Vùng / region {reg}",
+                               "links": [{"href": None, "label": p.loc[c, "name"]} if c == code else
+                                         link(f"province/{c}.html", p.loc[c, "name"]) for c in peers
+                                         if c == code or f"province/{c}.html" in pages]})
+                u = "01" if code == "28" else p.loc[code, "unit_2025_code"]
+                if f"unit/{u}.html" in pages:
+                    links.append(link(f"unit/{u}.html", f"Từ 1/7/2025 / from 1 July 2025: {names['unit/' + u]}"))
+                j.title = f"{p.loc[code, 'name']} — hồ sơ tỉnh / province profile — CCHC"
+            for nb in NOTEBOOKS:
+                ys = sorted(x.year for x in by_nb.get(nb, []))
+                if ys:
+                    groups.append({"title": TITLES[nb], "links": [link(f"{y}/{nb}.html", str(y)) for y in ys]})
+            if prov_group:
+                folded.append(prov_group)
+        j.nav = tpl.render(home="../index.html", prev=prev, next=nxt, links=links, groups=groups, folded=folded,
+                           heading=j.title.removesuffix(" — CCHC"))
+
+
+# --------------------------------------------------------------------------- the run
+
 def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: Path = paths.REPORTS,
-                force=False, timeout=600, log=print) -> int:
-    """Run the batch; return 0 when every notebook-year succeeded, 1 otherwise."""
+                force=False, timeout=600, log=print, profiles: bool | None = None) -> int:
+    """Build the pages; return 0 when every page succeeded, 1 otherwise (2 for bad parameters)."""
     from tqdm import tqdm
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir).resolve()
     try:
-        todo = plan(years, notebooks, province, out_dir, timeout)
+        todo = plan(years, notebooks, province, out_dir, timeout, profiles)
     except ParameterError as e:
         log(f"cchc report: error: {e}")
         return 2
@@ -274,96 +473,201 @@ def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: P
     if out_dir.exists():
         remove_stale_temporaries(out_dir)  # left by a run that was killed
     base = code_digest()
-    run = []
+    run, rewrap = [], []
     for j in todo:
-        j.digest = job_digest(j, base)
-        if not force and j.html_path.exists() and j.stamp.exists() and \
-                json.loads(j.stamp.read_text()).get("digest") == j.digest:
+        j.digest, j.tag = job_digest(j, base), base
+        stamp = json.loads(j.stamp.read_text()) if j.stamp.exists() else {}
+        if not force and j.html_path.exists() and stamp.get("digest") == j.digest and j.executed.exists() \
+                and stamp.get("outputs") == outputs_digest(j):
             j.status, j.html = "cached", j.html_path
+            if stamp.get("nav") != _nav_digest(j):
+                rewrap.append(j)  # only the navigation changed (pages added or removed): re-export, no re-run
         else:
             run.append(j)
+    for j in rewrap:
+        _write_page(j)
+        _stamp(j)
     n_jobs = max(1, jobs or os.cpu_count() or 1)
     if run:
+        run.sort(key=lambda j: j.subject != "")  # year pages first: they take longest
         ctx = multiprocessing.get_context("forkserver")
         with cf.ProcessPoolExecutor(max_workers=min(n_jobs, len(run)), mp_context=ctx) as pool, \
-                tqdm(total=len(run), desc="reports", unit="nb", file=sys.stderr, disable=None) as bar:
+                tqdm(total=len(run), desc="pages", unit="nb", file=sys.stderr, disable=None) as bar:
             futures = {pool.submit(_execute, j): j for j in run}
             for f in cf.as_completed(futures):
                 done = f.result()
                 orig = futures[f]
                 orig.__dict__.update(done.__dict__)
-                bar.set_postfix_str(f"{done.notebook} {done.year} {done.status}")
+                bar.set_postfix_str(f"{done.label} {done.status}")
                 bar.update(1)
     from .export import site_downloads
     site_downloads(out_dir)  # the research panel, linked from the index
     write_index(out_dir, todo)
     failed = [j for j in todo if j.status == "failed"]
     cached = sum(j.status == "cached" for j in todo)
-    log(f"reports: {len(todo) - len(failed)} of {len(todo)} notebook-years ok ({cached} unchanged, "
+    log(f"reports: {len(todo) - len(failed)} of {len(todo)} pages ok ({cached} unchanged, "
         f"{len(run)} run) in {time.perf_counter() - t0:.1f} s → {out_dir / 'index.html'}")
     for nb, ys in getattr(todo, "skipped", {}).items():
         from .params import _ranges
         log(f"  skipped {nb} {_ranges(ys)}: no data for those years")
     for j in failed:
-        log(f"  FAILED {j.notebook} {j.year}: {j.error}\n         executed notebook kept: {j.executed}")
+        log(f"  FAILED {j.label}: {j.error}\n         executed notebook kept: {j.executed}")
     return 1 if failed else 0
 
 
-def _downloads(out_dir: Path) -> str:
-    """The research-panel downloads section of the index (only files that exist)."""
-    names = [("panel.csv", "CSV"), ("panel.parquet", "Parquet"), ("panel.dta", "Stata 118"),
-             ("panel.codebook.csv", "codebook / sổ mã")]
-    have = [(n, label) for n, label in names if (out_dir / "downloads" / n).exists()]
-    if not have:
-        return ""
-    links = " · ".join(f'<a href="downloads/{html.escape(n)}">{html.escape(label)}</a>' for n, label in have)
-    return ("<h2>Tải dữ liệu / Downloads</h2><p>Bảng tỉnh × năm các chỉ số (điểm tổng hợp, năm đầy đủ) / "
-            f"province × year panel of the headline scores, full years: {links}. "
-            "PAPI: 6–60 to 2017, 10–80 from 2018 — see <code>papi_overall_group</code>.</p>")
-
+# --------------------------------------------------------------------------- the index
 
 def write_index(out_dir: Path, jobs: list[Job]) -> Path:
-    """reports/index.html: every report by year, and the data coverage table."""
+    """index.html: the national map, the years, every province and 2025 unit (filter box), coverage,
+    downloads and sources (Jinja2 template `index.html.j2`, autoescaped)."""
     from .data import coverage
+    from .provinces import name_key, strip_diacritics
 
-    e = html.escape
+    out_dir = Path(out_dir)
     cov = coverage()
     have = {y: " · ".join(f"{r.index_id.upper()}{'' if r.coverage == 'full' else '*'}" for r in g.itertuples())
             for y, g in cov.groupby("year")}
-    years = sorted({j.year for j in jobs})
-    by = {(j.notebook, j.year): j for j in jobs}
-    nbs = [n for n in NOTEBOOKS if any(j.notebook == n for j in jobs)]
-    rows = []
-    for y in years:
+    year_jobs = [j for j in jobs if j.year is not None]
+    by = {(j.notebook, j.year): j for j in year_jobs}
+    nbs = [n for n in NOTEBOOKS if any(j.notebook == n for j in year_jobs)]
+    years = []
+    for y in sorted({j.year for j in year_jobs}):
         cells = []
         for n in nbs:
             j = by.get((n, y))
-            if j is None:
-                cells.append("<td>–</td>")
-            elif j.status in ("ok", "cached"):
-                extra = f' <small>({e(have[y])})</small>' if n == "ranking_trends" and y in have else ""
-                cells.append(f'<td><a href="{y}/{e(n)}.html">{e(TITLES[n].split(" / ")[0])}</a>{extra}</td>')
-            else:
-                cells.append(f'<td class="fail">lỗi / failed: {e(j.error[:200])}</td>')
-        rows.append(f"<tr><th>{y}</th>{''.join(cells)}</tr>")
-    cov_rows = "".join(
-        f"<tr><td>{e(str(r.index_id)).upper()}</td><td>{r.year}</td><td>{r.provinces} / {r.expected}</td>"
-        f"<td>{r.with_overall}</td><td>{r.indicators}</td><td>{'đầy đủ / full' if r.coverage == 'full' else 'một phần / partial'}</td></tr>"
-        for r in cov.itertuples())
-    page = f"""<!DOCTYPE html>
-<html lang="vi"><head><meta charset="utf-8"><title>CCHC analysis — báo cáo / reports</title>
-<style>body{{font-family:"DejaVu Sans",Arial,sans-serif;margin:2em;max-width:70em}}table{{border-collapse:collapse;margin:1em 0}}
-td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}.fail{{color:#b00}}</style></head><body>
-<h1>Phân tích cải cách hành chính / Public-administration reform analysis</h1>
-<p>Báo cáo theo năm cho tỉnh trọng tâm / reports by year for the focal province. Built by <code>make report</code>.
-In brackets: the indices with data that year; * = một phần / partial.</p>
-<table><tr><th>Năm / year</th>{''.join(f'<th>{e(TITLES[n])}</th>' for n in nbs)}</tr>{''.join(rows)}</table>
-{_downloads(out_dir)}
-<h2>Độ phủ dữ liệu / Data coverage</h2>
-<p>"một phần / partial" = only some provinces are published for that year: never read it as a full ranking.</p>
-<table><tr><th>Chỉ số / index</th><th>Năm / year</th><th>Tỉnh có dữ liệu / provinces present</th><th>with headline score</th>
-<th>indicators</th><th>bảng / table</th></tr>{cov_rows}</table>
-</body></html>"""
+            cell = {"href": None, "label": "", "extra": "", "error": None}  # every key: the template is strict
+            if j is not None and j.status in ("ok", "cached"):
+                cell.update(href=f"{y}/{n}.html", label=TITLES[n].split(" / ")[0],
+                            extra=have.get(y, "") if n == "ranking_trends" else "")
+            elif j is not None:
+                cell.update(error=j.error[:200] or "failed")
+            cells.append(cell)
+        years.append({"year": y, "cells": cells})
+    names = _unit_names()
+    units = []
+    for title, kind in (("63 tỉnh, thành phố và Hà Tây (đến 30/6/2025) / 63 provinces and Hà Tây (to 30 June 2025)",
+                         "province/"), ("34 đơn vị từ 1/7/2025 / the 34 units from 1 July 2025", "unit/")):
+        items = [{"href": j.href if j.status in ("ok", "cached") else None, "label": names[j.subject],
+                  "error": j.status == "failed",
+                  "key": strip_diacritics(names[j.subject]) + " " + name_key(names[j.subject])}
+                 for j in jobs if j.subject.startswith(kind)]
+        if items:
+            units.append({"title": title, "entries": items})
+    coverage_rows = [{"index": str(r.index_id).upper(), "year": r.year, "provinces": r.provinces,
+                      "expected": r.expected, "with_overall": r.with_overall, "indicators": r.indicators,
+                      "kind": "đầy đủ / full" if r.coverage == "full" else "một phần / partial"}
+                     for r in cov.itertuples()]
+    page = _env().get_template("index.html.j2").render(
+        title="CCHC analysis — trang chủ: năm, tỉnh, dữ liệu / home: years, provinces, data",
+        nav=_index_nav(), map=_index_map_or_note(out_dir, jobs), year_kinds=[TITLES[n] for n in nbs], years=years,
+        units=units, coverage=coverage_rows, downloads=_downloads(out_dir), sources=_sources())
+    atomic_write_text(out_dir / "assets" / "filter.js",
+                      (Path(__file__).parent / "templates" / "filter.js").read_text(encoding="utf-8"))
     path = out_dir / "index.html"
     atomic_write_text(path, page)
     return path
+
+
+def _index_nav() -> str:
+    links = [{"href": "#years", "label": "Năm / years"}, {"href": "#provinces", "label": "Tỉnh / provinces"},
+             {"href": "#coverage", "label": "Độ phủ / coverage"}, {"href": "#downloads", "label": "Tải về / downloads"},
+             {"href": "#sources", "label": "Nguồn / sources"}]
+    return _env().get_template("nav.html.j2").render(home="index.html", prev=None, next=None, links=links,
+                                                     groups=[], folded=[], heading=None)
+
+
+def _index_map_or_note(out_dir: Path, jobs: list[Job]) -> dict | None:
+    """The index map, or (when drawing it fails) a caption that says so instead of a missing index page."""
+    try:
+        return _index_map(out_dir, jobs)
+    except Exception as e:  # the index must still be written; the failure is stated on it
+        return {"year": "", "src": "", "alt": "", "href": "#years",
+                "caption": f"bản đồ lỗi / the map failed: {type(e).__name__}: {e}"[:300]}
+
+
+def _index_map(out_dir: Path, jobs: list[Job]) -> dict | None:
+    """The national map of the latest full year's headline, drawn once per code version (needs `maps`)."""
+    try:
+        from .maps import choropleth
+    except ImportError:
+        return None
+    from .atomic import atomic_write_bytes
+    from .data import load
+    from .figures import shared_path
+    from .reporting import figure_png
+
+    s = load("scores")
+    full = s[(s.indicator == "overall") & (s.coverage == "full") & s.value.notna()]
+    if full.empty:
+        return None
+    year = int(full.year.max())
+    idx = next(i for i in ["pci", "papi", "par", "sipas"] if ((full.index_id == i) & (full.year == year)).any())
+    values = full[(full.index_id == idx) & (full.year == year)].set_index("province_code")["value"]
+    if jobs and jobs[0].tag:
+        os.environ["CCHC_SITE_TAG"] = jobs[0].tag
+    path = shared_path(out_dir, f"index-map-{idx}-{year}")
+    alt_file = path.with_suffix(".txt")
+    if not path.exists() or not alt_file.exists():
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        fig, alt = choropleth(values, units="63", title_vi=f"{idx.upper()}: điểm tổng",
+                              title_en=f"{idx.upper()}: headline score", legend_vi="Điểm", legend_en="score",
+                              year=year, highlight=None, n_expected=63, cmap="viridis", ax=None)
+        atomic_write_bytes(path, figure_png(fig))
+        plt.close(fig)
+        atomic_write_text(alt_file, alt)
+    alt = alt_file.read_text(encoding="utf-8")
+    href = f"{year}/ranking_trends.html" if any(j.notebook == "ranking_trends" and j.year == year for j in jobs) \
+        else "#years"
+    return {"year": year, "src": path.relative_to(out_dir).as_posix(), "alt": alt, "href": href,
+            "caption": f"{idx.upper()} {year}, năm đầy đủ gần nhất / latest full year. Ranh giới / boundaries: "
+                       "geoBoundaries (see data/raw/geo/SOURCES.md)."}
+
+
+def _downloads(out_dir: Path) -> list[dict]:
+    """The processed tables (and the panel, when it exists) copied into the site's data/ folder."""
+    import shutil
+
+    dest = out_dir / "data"
+    out = []
+    for src in sorted(paths.PROCESSED.glob("*.csv")):
+        target = dest / src.name
+        if not target.exists() or target.read_bytes() != src.read_bytes():
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, target)
+        note = "bảng panel / the panel" if src.stem.startswith("panel") else f"{src.stat().st_size // 1024 + 1} KB"
+        out.append({"href": f"data/{src.name}", "label": f"{src.stem} (CSV)", "note": note})
+    for n, label in [("panel.csv", "CSV"), ("panel.parquet", "Parquet"), ("panel.dta", "Stata 118"),
+                     ("panel.codebook.csv", "codebook / sổ mã")]:
+        if (out_dir / "downloads" / n).exists():
+            out.append({"href": f"downloads/{n}", "label": f"Bảng panel tỉnh × năm / province × year panel ({label})",
+                        "note": "điểm tổng hợp, năm đầy đủ / headline scores, full years; PAPI 6–60 to 2017, "
+                                "10–80 from 2018 (papi_overall_group)"})
+    readme = paths.PROCESSED / "README.md"
+    if readme.exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(readme, dest / "README.md")
+        out.append({"href": "data/README.md", "label": "Từ điển dữ liệu / data dictionary", "note": "Markdown"})
+    return out
+
+
+def _sources() -> list[dict]:
+    """One row per (publisher, licence statement) from data/raw/manifest.yaml."""
+    import yaml
+
+    path = paths.RAW / "manifest.yaml"
+    if not path.exists():
+        return []
+    files = yaml.safe_load(path.read_text(encoding="utf-8")).get("files", [])
+    rows: dict[tuple[str, str], dict] = {}
+    for f in files:
+        if str(f.get("licence", "")) == "project documentation":
+            continue
+        key = (str(f.get("publisher", "")), str(f.get("licence", "")))
+        r = rows.setdefault(key, {"publisher": key[0], "licence": key[1], "urls": [], "files": 0})
+        r["files"] += 1
+        for u in f.get("source") or []:
+            if str(u) not in r["urls"] and len(r["urls"]) < 3:
+                r["urls"].append(str(u))
+    return list(rows.values())
