@@ -35,6 +35,7 @@ coverage: install
 	$(VENV)/bin/cchc coverage
 
 test: install
+	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest -q -n 2
 
 bench: data

@@ -172,7 +172,7 @@ def test_accent_key_equals_its_sql_form():
 
 def test_one_normaliser_per_rule():
     from cchc_analysis import plots, provinces, text
-    from cchc_analysis.sources import facts, official, papi, par_foreign, pci_excel, pci_web
+    from cchc_analysis.sources import facts, papi, pci_excel, pci_web
     assert provinces.nfc is text.nfc and pci_web.nfc is text.nfc and facts.nfc is text.nfc and papi.nfc is text.nfc
     assert plots.nfc is text.nfc_exact and pci_excel._norm is text.plain_key
     assert pci_web._label_key is text.fold_key and facts._component_key is text.fold_key

@@ -233,7 +233,7 @@ def _fixture_copy(tmp_path, src: Path, name: str | None = None, edit=None) -> Pa
 
 
 @pytest.mark.parametrize("name,edit,where,says", [
-    ("TEST_ONLY_par_index_2024_full.csv", lambda t: "\n".join(l for l in t.split("\n") if not l.startswith("Đắk Nông,")),
+    ("TEST_ONLY_par_index_2024_full.csv", lambda t: "\n".join(x for x in t.split("\n") if not x.startswith("Đắk Nông,")),
      (None, "province"), "the 2024 table must list the 63 provinces once each: missing ['67']"),
     ("TEST_ONLY_par_index_2024_full.csv", lambda t: t.replace("\nHà Giang,90.14,4.06", "\nHà Giang,90.14,4.16", 1),
      (4, "overall"), "the areas add up to 90.24, not the index 90.14"),

@@ -267,7 +267,7 @@ def choropleth(values: pd.Series, *, units="63", title_vi: str, title_en: str, l
     ax.set_title(nfc(f"{title_vi}{when}\n{title_en}{when}\n") + nfc(_count_line(n_data, total)), fontsize=11)
     if info["have"]:  # colour bar and legend in the empty west (Laos, Cambodia) of the frame
         cax = ax.inset_axes([0.03, 0.40, 0.34, 0.022])
-        cb = fig.colorbar(info["mappable"], cax=cax, orientation="horizontal")
+        fig.colorbar(info["mappable"], cax=cax, orientation="horizontal")
         cax.set_title(nfc(f"{legend_vi} / {legend_en}"), fontsize=8.5, fontweight="normal")
         cax.tick_params(labelsize=7.5)
     if info["missing"]:

@@ -364,7 +364,7 @@ def components_heatmap(ctx: Context, index_id: str) -> pd.DataFrame:
     missing_vi = "" if focal_in or ctx.province is None else f" {ctx.focal} không có trong số này."
     missing_en = "" if focal_in or ctx.province is None else f" {ctx.focal_en} is not among them."
     counts = d[d.indicator.isin(cols)].groupby("indicator").province_code.nunique()
-    show_md(esc(f"Số tỉnh có điểm theo từng chỉ số thành phần: " + "; ".join(
+    show_md(esc("Số tỉnh có điểm theo từng chỉ số thành phần: " + "; ".join(
         f"{ctx.ind_name(index_id, c)[0]} {int(counts.get(c, 0))}/{of}" for c in cols) + f".{missing_vi} / "
         "Provinces with a score, per sub-index: " + "; ".join(
         f"{ctx.ind_name(index_id, c)[1]} {int(counts.get(c, 0))} of {of}" for c in cols) + f".{missing_en}"))

@@ -381,7 +381,7 @@ def _unit_names() -> dict[str, str]:
 
 def navigate(jobs: list[Job], province: str | None = None) -> None:
     """Give every job its page title and navigation header (links only to pages in this build)."""
-    from .provinces import merger_2025, provinces, units_2025
+    from .provinces import merger_2025, provinces
 
     env = _env()
     tpl = env.get_template("nav.html.j2")

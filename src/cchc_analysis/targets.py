@@ -13,7 +13,7 @@ import math
 
 import pandas as pd
 
-from . import compare, indices, paths
+from . import compare, indices
 
 TIER_LADDERS = indices.tier_ladders()  # data/reference/index_tiers.csv (tiers and their aliases)
 

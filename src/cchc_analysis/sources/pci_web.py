@@ -34,7 +34,7 @@ from ..errors import ParseError, SourceError, UnknownProvinceError
 from ..provinces import to_code
 from ..text import TOL_2DP, fold_key, nfc
 from .. import select
-from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, Candidates, conform
+from .base import FACT_COLUMNS, SCORE_COLUMNS, Candidates, conform
 from .rawfile import read_csv_text, year_in_name
 
 INDEX_ID = "pci"
