@@ -110,6 +110,9 @@ def safe_dir(value, default: Path, allowed_roots: list[Path] | None = None) -> P
         roots.append(Path(env).resolve())
     if any(p == r or p.is_relative_to(r) for r in roots):
         return p
+    if not Path(value).is_absolute():  # a relative path that climbs out with '..' is a slip, not a choice
+        raise ParameterError(f"output_dir {value!r} climbs out of the project ({paths.ROOT}); name a folder "
+                             "outside the project by its absolute path, e.g. ~/cchc-reports expanded")
     if _is_system(p):
         raise ParameterError(f"output_dir {value!r} is outside the project ({paths.ROOT}) in a system folder "
                              f"({p}); name a folder of your own, e.g. ~/cchc-reports")
