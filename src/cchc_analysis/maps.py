@@ -191,16 +191,8 @@ def _draw(ax, values: pd.Series, units: str, *, cmap: str, highlight: str | None
         ax.add_patch(PathPatch(prep.paths[highlight], facecolor="none", edgecolor=FOCAL, linewidth=1.4 if small
                                else 2.0, zorder=6))
         _label(ax, prep, highlight, units, fontsize=6.5 if small else 9)
-    x0, x1, y0, y1 = prep.extent
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(False)
+    _bare_frame(ax, prep)
     ax.set_facecolor("white")
-    for s in ax.spines.values():
-        s.set_visible(False)
     return {"mappable": coloured, "have": have, "missing": missing, "values": vals, "norm": norm}
 
 
@@ -324,6 +316,19 @@ def small_multiples(frame: pd.DataFrame, titles: dict, *, units="63", title_vi: 
     return fig, head + " ".join(alts)
 
 
+def _bare_frame(ax, prep) -> None:
+    """The map's extent, equal aspect, no ticks, grid or spines (every map shares this frame)."""
+    x0, x1, y0, y1 = prep.extent
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    for s in ax.spines.values():
+        s.set_visible(False)
+
+
 def locator(code: str, units="63"):
     """Small map with one province (or, with ``units="34"``, one 2025 unit) highlighted and named."""
     units = geo.check_units(units)
@@ -346,15 +351,7 @@ def locator(code: str, units="63"):
                     ha="center", va="bottom", fontsize=4.8, color="#444444")
     name = _name(code, units)
     _label(ax, prep, code, units, fontsize=8)
-    x0, x1, y0, y1 = prep.extent
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.grid(False)
-    for s in ax.spines.values():
-        s.set_visible(False)
+    _bare_frame(ax, prep)
     label = "đơn vị 2025 / 2025 unit" if units == "34" else "tỉnh / province"
     ax.set_title(nfc(f"{name}\n{label}"), fontsize=9)
     ax.set_xlabel(nfc(CREDIT), fontsize=5, color="#555555")
