@@ -225,3 +225,26 @@ def test_index_with_a_year_that_has_one_report_only(tmp_path, built):
     page = report.write_index(tmp_path, jobs).read_text(encoding="utf-8")
     assert 'href="2005/ranking_trends.html"' in page and "<td>–</td>" in page and "lỗi / failed: boom" in page
     assert (tmp_path / "assets" / "filter.js").exists() and (tmp_path / "data" / "scores.csv").exists()
+
+
+@pytest.mark.slow
+def test_index_map_links_each_province_to_its_page(small_site):
+    import re
+
+    page = (small_site / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="([^"]+)"><title>([^<]+)</title><path d="M[0-9 LMZ]+"/></a>', page)
+    assert {h for h, _ in links} == {"province/67.html", "province/66.html"}  # the pages this small site has
+    titles = dict(links)
+    assert titles["province/67.html"] == "Đắk Nông: PAPI 2024 = 40,54"  # the latest full year's headline
+    assert re.search(r'<img src="_shared/index-map-papi-2024-[0-9a-f]+\.png" alt="Bản đồ PAPI: điểm tổng 2024: '
+                     r'61/63 tỉnh được tô màu', page)
+    assert 'viewBox="0 0 558 684"' in page and 'width="558" height="684"' in page
+
+
+@pytest.mark.slow
+def test_year_page_has_maps_with_alt_text(small_site):
+    page = (small_site / "2019" / "ranking_trends.html").read_text(encoding="utf-8")
+    assert "<h2 id=\"Bản-đồ-/-Maps\">" in page or "Bản đồ / Maps" in page
+    assert 'alt="Bản đồ PCI: điểm tổng hợp 2019: 63/63 tỉnh được tô màu' in page
+    assert 'alt="10 bản đồ nhỏ / 10 small maps: Chỉ số thành phần PCI / PCI sub-indices 2019.' in page
+    assert 'alt="Bản đồ PAR: điểm tổng hợp 2019: 10/63 tỉnh được tô màu' in page

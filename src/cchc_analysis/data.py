@@ -80,7 +80,8 @@ def read_indicators() -> pd.DataFrame:
         "method_breaks": df["method_breaks"].astype("string"),
         "notes": df["notes"].astype("string"),
     })
-    return out.sort_values(["index_id", "indicator"]).reset_index(drop=True)
+    # the catalogue's own row order (headline, then the publisher's order of sub-indices) is kept for reports
+    return out.sort_values("index_id", kind="stable").reset_index(drop=True)
 
 
 def check_scales(scores: pd.DataFrame, indicators: pd.DataFrame) -> list[str]:

@@ -8,6 +8,7 @@ archipelagos are drawn enlarged and labelled; every map carries the geoBoundarie
 from __future__ import annotations
 
 import functools
+import textwrap
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -287,7 +288,7 @@ def small_multiples(frame: pd.DataFrame, titles: dict, *, units="63", title_vi: 
     plots.style()
     ncols = min(ncols, len(cols))
     nrows = -(-len(cols) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 3.5 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 4.0 * nrows), squeeze=False)
     total = n_expected if n_expected is not None else len(_prepared(units).codes)
     alts = []
     any_missing = False
@@ -299,7 +300,8 @@ def small_multiples(frame: pd.DataFrame, titles: dict, *, units="63", title_vi: 
         any_missing |= bool(info["missing"])
         vi, en = titles[col]
         n_data = len(info["have"]) + int(hatay.notna().sum())
-        ax.set_title(nfc(f"{vi}\n{en}\n{n_data}/{total}"), fontsize=8.5)
+        wrap = functools.partial(textwrap.fill, width=30)  # long sub-index names must not run into the next map
+        ax.set_title(nfc(f"{wrap(vi)}\n{wrap(en)}\n{n_data}/{total}"), fontsize=8.5)
         if info["have"]:
             cb = fig.colorbar(info["mappable"], ax=ax, orientation="horizontal", shrink=0.8, pad=0.01, aspect=20)
             cb.ax.tick_params(labelsize=6.5)
@@ -314,6 +316,34 @@ def small_multiples(frame: pd.DataFrame, titles: dict, *, units="63", title_vi: 
     head = nfc(f"{len(cols)} bản đồ nhỏ / {len(cols)} small maps" + (f": {title_vi} / {title_en}" if title_vi
                                                                        else "") + f"{when}. ")
     return fig, head + " ".join(alts)
+
+
+def link_shapes(ax, units="63", tolerance_px: float = 1.0) -> tuple[tuple[int, int], dict[str, str]]:
+    """Each unit's outline in the saved image's pixels, as SVG path data, for clickable maps.
+
+    Call after the figure is saved (saving fixes the layout; no ``bbox_inches``). Returns
+    ``((width, height), {code: "M x y L … Z …"})``, simplified to ``tolerance_px``; parts under 4 px² are left out.
+    """
+    import shapely
+
+    prep = _prepared(geo.check_units(units))
+    fig = ax.figure
+    w, h = (fig.get_size_inches() * fig.dpi).round().astype(int)
+    to_px = ax.transData.transform
+    shapes = {}
+    for code in prep.codes:
+        parts = []
+        for ring in prep.paths[code].to_polygons(closed_only=True):
+            xy = to_px(ring)
+            xy[:, 1] = h - xy[:, 1]
+            poly = shapely.Polygon(xy).simplify(tolerance_px)
+            if poly.is_empty or poly.area < 4:
+                continue
+            pts = np.asarray(poly.exterior.coords)[:-1]
+            parts.append("M" + " L".join(f"{x:.0f} {y:.0f}" for x, y in pts) + " Z")
+        if parts:
+            shapes[code] = " ".join(parts)
+    return (int(w), int(h)), shapes
 
 
 def _bare_frame(ax, prep) -> None:

@@ -5,6 +5,7 @@ commentary (Vietnamese with English), figure and table, and saves the key table 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -328,22 +329,87 @@ def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
     return tab
 
 
-def components_heatmap(ctx: Context, index_id: str) -> pd.DataFrame:
-    """Provinces × sub-indices/dimensions for the year (all province labels shown)."""
+def _components(ctx: Context, index_id: str) -> tuple[pd.DataFrame, list[str]]:
+    """The year's sub-index/dimension scores and their ids in catalogue order (one rule for heatmap and maps).
+
+    Sub-dimensions (PAPI ``d1_1_*``) and the unweighted PCI are left to the tables; a PAR component
+    published both in points and in percent of its maximum is shown in percent (``*_pct``) only.
+    """
     s = ctx.scores
     d = s[(s.index_id == index_id) & (s.year == ctx.year) & (s.indicator != "overall") & s.value.notna()]
-    subs = [i for i in d.indicator.unique() if not i.startswith(("overall", "unweighted")) and i.count("_") >= 1]
-    cat = ctx.indicators[ctx.indicators.index_id == index_id].set_index("indicator")
-    # dimensions / sub-indices only (sub-dimensions like d1_1_* are left to the tables)
-    subs = [i for i in subs if not (index_id == "papi" and len(i.split("_")) > 1 and i.split("_")[1].isdigit())]
-    if not subs or d.province_code.nunique() < 2:
+    found = set(d.indicator)
+    subs = [i for i in found if not i.startswith(("overall", "unweighted"))
+            and not re.match(r"d\d+_\d+_", i) and f"{i}_pct" not in found]
+    order = list(ctx.indicators[ctx.indicators.index_id == index_id].indicator)
+    cols = sorted(subs, key=lambda c: order.index(c) if c in order else len(order))
+    return d[d.indicator.isin(cols)], cols
+
+
+def maps(ctx: Context, index_id: str) -> str:
+    """The national picture on maps: the headline (every year) and each sub-index (full years only).
+
+    A partial year colours only the provinces with a score and hatches the rest; the legend counts them.
+    Returns the alt text of the headline map ('' when the year has no score or no map library).
+    """
+    try:
+        from . import maps as vmaps
+    except ImportError:  # geopandas is an install requirement; say so rather than fail the page
+        show_md("*Bản đồ cần geopandas / maps need geopandas (pip install -e .).*")
+        return ""
+    rows = ctx.year_rows(index_id)
+    values = rows.set_index("province_code")["value"].dropna()
+    name_vi, name_en = INDEX_NAMES.get(index_id, (index_id.upper(), index_id.upper()))
+    if values.empty:
+        show_md(f"*{index_id.upper()} {ctx.year}: không có điểm để vẽ bản đồ / no scores to map.*")
+        return ""
+    units = "34" if ctx.year >= 2025 else "63"
+    of = _existing(ctx.year)
+    full = ctx.is_full(index_id)
+    unit = _unit_label(ctx, index_id)
+    fig, alt = vmaps.choropleth(values, units=units, title_vi=f"{index_id.upper()}: điểm tổng hợp",
+                                title_en=f"{index_id.upper()}: headline score", legend_vi=unit[0], legend_en=unit[1],
+                                year=ctx.year, highlight=ctx.province if ctx.province in values.index else None,
+                                n_expected=of)
+    show_fig(fig, alt)
+    basis_vi = "bảng đầy đủ" if full else "dữ liệu một phần, chỉ tô màu các tỉnh có điểm"
+    basis_en = "full table" if full else "partial data: only provinces with a score are coloured"
+    show_md(esc(f"{name_vi}: {len(values)}/{of} tỉnh có điểm năm {ctx.year} ({basis_vi}). / "
+                f"{name_en}: {len(values)} of {of} provinces with a score in {ctx.year} ({basis_en})."))
+    if not full:
+        return alt
+    d, cols = _components(ctx, index_id)
+    if cols:
+        frame = d.pivot_table(index="province_code", columns="indicator", values="value")[cols]
+        titles = {c: ctx.ind_name(index_id, c) for c in cols}
+        fig, sm_alt = vmaps.small_multiples(frame, titles, units=units, title_vi=f"Chỉ số thành phần {index_id.upper()}",
+                                            title_en=f"{index_id.upper()} sub-indices", year=ctx.year,
+                                            highlight=ctx.province if ctx.province in frame.index else None,
+                                            n_expected=of, ncols=4)
+        show_fig(fig, sm_alt)
+        show_md(esc("Mỗi bản đồ nhỏ có thang màu riêng: so sánh vị trí giữa các tỉnh, không so sánh màu giữa hai "
+                    "bản đồ. / Each small map has its own colour scale: compare provinces within a map, not colours "
+                    "across maps."))
+    return alt
+
+
+def _unit_label(ctx: Context, index_id: str) -> tuple[str, str]:
+    """The headline's unit as the catalogue gives it, for the legend ("%" for PAR and SIPAS, points otherwise)."""
+    r = ctx.indicators[(ctx.indicators.index_id == index_id) & (ctx.indicators.indicator == "overall")]
+    unit = str(r.unit.iloc[0]) if len(r) and isinstance(r.unit.iloc[0], str) else ""
+    if unit == "percent":
+        return "Điểm (%)", "score (%)"
+    return "Điểm", "score"
+
+
+def components_heatmap(ctx: Context, index_id: str) -> pd.DataFrame:
+    """Provinces × sub-indices/dimensions for the year (all province labels shown)."""
+    d, cols = _components(ctx, index_id)
+    if not cols or d.province_code.nunique() < 2:
         show_md(f"*{index_id.upper()} {ctx.year}: không có chỉ số thành phần / no sub-index scores this year.*")
         return pd.DataFrame()
-    m = d[d.indicator.isin(subs)].pivot_table(index="province_code", columns="indicator", values="value")
+    m = d[d.indicator.isin(cols)].pivot_table(index="province_code", columns="indicator", values="value")
     overall = ctx.year_rows(index_id).set_index("province_code")["value"]
-    m = m.loc[overall.reindex(m.index).sort_values(ascending=False).index]
-    cols = sorted(m.columns, key=lambda c: list(cat.index).index(c) if c in cat.index else 99)
-    m = m[cols]
+    m = m.loc[overall.reindex(m.index).sort_values(ascending=False).index][cols]
     tab = m.reset_index()
     save_table(tab, ctx.output_dir, f"components_{index_id}")
     if not ctx.is_full(index_id):  # a few provinces, components on different scales: a table says it better

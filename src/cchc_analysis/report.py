@@ -594,7 +594,7 @@ def _index_map(out_dir: Path, jobs: list[Job]) -> dict | None:
     from .atomic import atomic_write_bytes
     from .data import load
     from .figures import shared_path
-    from .reporting import figure_png
+    from .reporting import figure_png, num_vi
 
     s = load("scores")
     full = s[(s.indicator == "overall") & (s.coverage == "full") & s.value.notna()]
@@ -606,23 +606,37 @@ def _index_map(out_dir: Path, jobs: list[Job]) -> dict | None:
     if jobs and jobs[0].tag:
         os.environ["CCHC_SITE_TAG"] = jobs[0].tag
     path = shared_path(out_dir, f"index-map-{idx}-{year}")
-    alt_file = path.with_suffix(".txt")
-    if not path.exists() or not alt_file.exists():
+    alt_file, shapes_file = path.with_suffix(".txt"), path.with_suffix(".json")
+    if not path.exists() or not alt_file.exists() or not shapes_file.exists():
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+
+        from .maps import link_shapes
         fig, alt = choropleth(values, units="63", title_vi=f"{idx.upper()}: điểm tổng",
                               title_en=f"{idx.upper()}: headline score", legend_vi="Điểm", legend_en="score",
                               year=year, highlight=None, n_expected=63, cmap="viridis", ax=None)
         atomic_write_bytes(path, figure_png(fig))
+        size, shapes = link_shapes(fig.axes[0], units="63")
         plt.close(fig)
         atomic_write_text(alt_file, alt)
+        atomic_write_text(shapes_file, json.dumps({"size": size, "shapes": shapes}))
     alt = alt_file.read_text(encoding="utf-8")
+    drawn = json.loads(shapes_file.read_text(encoding="utf-8"))
+    pages = {j.subject.split("/", 1)[1]: j.href for j in jobs
+             if j.subject.startswith("province/") and j.status in ("ok", "cached")}
+    names, shown = _unit_names(), values.to_dict()
+    links = [{"href": pages[c], "d": d,
+              "title": f"{names.get(f'province/{c}', c)}: {idx.upper()} {year} = "
+                       + (num_vi(shown[c]) if c in shown else "không có dữ liệu / no data")}
+             for c, d in drawn["shapes"].items() if c in pages]
     href = f"{year}/ranking_trends.html" if any(j.notebook == "ranking_trends" and j.year == year for j in jobs) \
         else "#years"
     return {"year": year, "src": path.relative_to(out_dir).as_posix(), "alt": alt, "href": href,
-            "caption": f"{idx.upper()} {year}, năm đầy đủ gần nhất / latest full year. Ranh giới / boundaries: "
-                       "geoBoundaries (see data/raw/geo/SOURCES.md)."}
+            "width": drawn["size"][0], "height": drawn["size"][1], "links": links,
+            "caption": f"{idx.upper()} {year}, năm đầy đủ gần nhất / latest full year. Bấm vào một tỉnh để mở trang "
+                       "của tỉnh / click a province to open its page. Ranh giới / boundaries: geoBoundaries "
+                       "(see data/raw/geo/SOURCES.md)."}
 
 
 def _downloads(out_dir: Path) -> list[dict]:
