@@ -84,6 +84,9 @@ def test_injected_names_are_read_from_the_history():
         params.check_injected(["year", "province"], history=history)
     params.check_injected(["year", "provnce"], history=history)          # no error
     assert params.injected_names([]) == [] and params.injected_names() == []   # outside a kernel
+    # a reused site kernel keeps earlier notebooks' cells in its history: only the latest injection counts
+    reused = ['# Parameters\nprovince = "67"\nunits = "63"\nsite_dir = "x"\n', "pp.setup()", *history]
+    assert params.injected_names(reused) == ["provnce", "year"]
 
 
 def _papermill(tmp_path, nb, *args):

@@ -248,3 +248,34 @@ def test_year_page_has_maps_with_alt_text(small_site):
     assert 'alt="Bản đồ PCI: điểm tổng hợp 2019: 63/63 tỉnh được tô màu' in page
     assert 'alt="10 bản đồ nhỏ / 10 small maps: Chỉ số thành phần PCI / PCI sub-indices 2019.' in page
     assert 'alt="Bản đồ PAR: điểm tổng hợp 2019: 10/63 tỉnh được tô màu' in page
+
+
+@pytest.mark.slow
+def test_reused_kernel_forgets_the_previous_notebook(built):
+    """Between two pages of one worker the kernel keeps its imports but none of the notebook's names."""
+    from jupyter_client import BlockingKernelClient
+    from jupyter_core.utils import run_sync
+
+    km = report._kernel_manager()
+    run_sync(km.start_kernel)(extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+
+    def run(code: str) -> str:
+        out: list[str] = []
+        reply = kc.execute_interactive(code, timeout=60, output_hook=lambda m: out.append(m["content"].get("text", "")))
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return "".join(out)
+
+    try:
+        run("import sys\nimport matplotlib.pyplot as plt\nfrom cchc_analysis import data\nyear = 2019\n"
+            "fig = plt.figure()\n7 * 6")
+        report._reset_kernel()
+        assert report._KM is km and km.has_kernel  # the kernel survives the reset
+        assert run("print(sorted(k for k in ('year', 'fig', 'data', 'sys', 'plt') if k in dir()), len(Out), "
+                   "len(__import__('matplotlib.pyplot').pyplot.get_fignums()), "
+                   "'cchc_analysis.data' in __import__('sys').modules)") == "[] 0 0 True\n"
+    finally:
+        kc.stop_channels()
+        report._shutdown_kernel()

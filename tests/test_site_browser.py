@@ -35,7 +35,8 @@ def _browser_or_skip():
 def _local_targets(page, base: str) -> list[str]:
     """Every link, image, script and stylesheet of the page inside the site (fragments dropped)."""
     urls = page.eval_on_selector_all("a[href], img[src], script[src], link[href]",
-                                     "els => els.map(e => (e.href || e.src).split('#')[0])")
+                                     "els => els.map(e => new URL(e.getAttribute('href') || e.getAttribute('src'), "
+                                     "document.baseURI).href.split('#')[0])")  # SVG <a> links too
     return [u for u in urls if u.startswith(base)]
 
 
@@ -89,6 +90,10 @@ def test_index_and_province_page_in_chromium(small_site, base, tmp_path):
                 assert page.inner_text("#unit-count").startswith(f"{len(visible)} / ")
                 page.screenshot(path=str(shots / f"index-{base[:4]}.png"))
                 page.fill("#unit-filter", "")
+                page.click('.mapbox a[href="province/67.html"] path')  # Đắk Nông on the map opens its page
+                page.wait_for_load_state("load")
+                assert page.url.endswith("province/67.html"), page.url
+                page.go_back()
             else:
                 text = page.inner_text("body")
                 assert "Đắk Nông" in text and "Thứ hạng" in text  # NFC Vietnamese, rendered as text

@@ -377,8 +377,8 @@ def _label(data: BriefData, metric: str) -> tuple[str, str]:
 
 
 def _fact(f: pd.DataFrame, metric: str):
-    d = f[(f.metric == metric) & f.value.notna() & f.component.isna()]
-    return None if d.empty else d.iloc[0]
+    """The first fact of `metric` with a value (and no component): the KPI engine's rule."""
+    return procedures._firsts(f).get(metric)
 
 
 LEVEL_WORDS = {"procedures_provincial": ("cấp tỉnh", "provincial"), "procedures_district": ("cấp huyện", "district"),
@@ -394,9 +394,9 @@ def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str, name_
     missing = []
     docs = list(procedures._documents(own))
     # procedures in force by level
-    for _src, g in docs:
-        t = _fact(g, "procedures_total")
-        levels = [(m, _fact(g, m)) for m in LEVEL_WORDS]
+    for _src, g, one in docs:
+        t = one.get("procedures_total")
+        levels = [(m, one.get(m)) for m in LEVEL_WORDS]
         levels = [(m, x) for m, x in levels if x is not None]
         if t is None and not levels:
             continue
@@ -417,9 +417,9 @@ def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str, name_
     else:
         missing.append("số TTHC theo cấp / procedures by level")
     # dossiers: counts and the rates that follow within one document
-    for _src, g in docs:
-        rec, res = _fact(g, "dossiers_received"), _fact(g, "dossiers_resolved")
-        ahead, ontime = _fact(g, "dossiers_ahead_of_time"), _fact(g, "on_time_rate")
+    for _src, g, one in docs:
+        rec, res = one.get("dossiers_received"), one.get("dossiers_resolved")
+        ahead, ontime = one.get("dossiers_ahead_of_time"), one.get("on_time_rate")
         if rec is None and res is None:
             continue
         rates = _computed_rates(g)  # the KPI engine's ratios: two counts of one kind, from one document

@@ -45,9 +45,8 @@ class PanelError(CchcError, ValueError):
 
 
 def ranked_scores() -> pd.DataFrame:
-    """Scores with published and computed ranks: the one place the panel gets its ranks from
-    (today `ranking.rank_scores(load("scores"))`; switch here to a processed `ranked` table)."""
-    return ranking.rank_scores(load("scores"))
+    """Scores with published and computed ranks: the processed `ranked` table (derived once by the build)."""
+    return load("ranked")
 
 
 @functools.cache

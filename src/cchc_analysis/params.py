@@ -182,16 +182,14 @@ def injected_names(history: list[str] | None = None) -> list[str]:
         ip = get_ipython()
         history = list(ip.user_ns.get("In", [])) if ip is not None else []
     names: list[str] = []
-    for src in history:
-        if not isinstance(src, str) or src.splitlines()[:1] != [INJECTED_HEADER]:
-            continue
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if isinstance(node, ast.Assign):
-                names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    injected = [s for s in history if isinstance(s, str) and s.splitlines()[:1] == [INJECTED_HEADER]]
+    try:  # the latest injected cell only: a reused kernel's history holds earlier notebooks' cells too
+        tree = ast.parse(injected[-1]) if injected else ast.Module(body=[], type_ignores=[])
+    except SyntaxError:
+        return []
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
     return list(dict.fromkeys(names))
 
 

@@ -98,17 +98,21 @@ def province_facts(facts: pd.DataFrame, scope: str, year: int | None = None, per
     return d.reset_index(drop=True)
 
 
-def _one(f: pd.DataFrame, metric: str) -> pd.Series | None:
-    d = f[(f.metric == metric) & f.value.notna() & f.component.isna()] if "component" in f else f[(f.metric == metric) & f.value.notna()]
-    return None if d.empty else d.iloc[0]
+def _firsts(f: pd.DataFrame) -> dict:
+    """metric → the first fact with a value (and no component) of that metric, as a row with attributes."""
+    d = f[f.value.notna() & f.component.isna()] if "component" in f else f[f.value.notna()]
+    out: dict = {}
+    for r in d.itertuples(index=False):
+        out.setdefault(r.metric, r)
+    return out
 
 
 def _documents(f: pd.DataFrame):
-    """Facts grouped by the document that states them (source address): ratios and checks only
-    combine numbers from one document, so periods and definitions match."""
+    """Facts grouped by the document that states them (source address), with each metric's first fact:
+    ratios and checks only combine numbers from one document, so periods and definitions match."""
     key = f["source_url"].fillna(f["source_file"])
     for src, g in f.groupby(key, sort=True):
-        yield src, g
+        yield src, g, _firsts(g)
 
 
 def kpis(f: pd.DataFrame) -> pd.DataFrame:
@@ -121,8 +125,8 @@ def kpis(f: pd.DataFrame) -> pd.DataFrame:
                      "value_as_written": r.value_as_written, "period": r.period, "source_url": r.source_url,
                      "quote": r.quote})
     for kpi, (num, den, name_vi, name_en, _stated) in RATIOS.items():
-        for _src, g in _documents(f):
-            a, b = _one(g, num), _one(g, den)
+        for _src, _g, one in _documents(f):
+            a, b = one.get(num), one.get(den)
             if a is not None and b is not None and b.value and same_kind(a, b):
                 rows.append({"kpi": kpi, "kind": "computed", "value": 100 * a.value / b.value, "unit": "percent",
                              "value_as_written": f"{a.value_as_written} / {b.value_as_written}", "period": a.period,
@@ -145,13 +149,13 @@ def consistency_checks(f: pd.DataFrame) -> pd.DataFrame:
         rows.append({"check": check, "stated": stated, "computed": computed, "tolerance": tol, "ok": ok,
                      "sources": sources, "note": note})
 
-    for doc, g in _documents(f):
+    for doc, _g, one in _documents(f):
         for total, parts in PARTS.items():
-            t = _one(g, total)
-            ps = [p for p in (_one(g, m) for m in parts) if p is not None]
+            t = one.get(total)
+            ps = [p for p in (one.get(m) for m in parts) if p is not None]
             if t is None or len(ps) < 2:
                 continue
-            named = [m for m in parts if _one(g, m) is not None]
+            named = [m for m in parts if one.get(m) is not None]
             parts_sum = sum(p.value for p in ps)
             srcs = "; ".join(sorted({t.source_url} | {p.source_url for p in ps}))
             if len(ps) == len(parts):
@@ -161,20 +165,20 @@ def consistency_checks(f: pd.DataFrame) -> pd.DataFrame:
                 rows.append({"check": f"{' + '.join(named)} ≤ {total} [{doc}]", "stated": t.value, "computed": parts_sum,
                              "tolerance": 0, "ok": ok, "sources": srcs,
                              "note": "not every level is stated: " + ", ".join(sorted(set(parts) - set(named)))})
-        rec, res = _one(g, "dossiers_received"), _one(g, "dossiers_resolved")
+        rec, res = one.get("dossiers_received"), one.get("dossiers_resolved")
         if rec is not None and res is not None:
             rows.append({"check": f"dossiers_resolved ≤ dossiers_received [{doc}]", "stated": res.value,
                          "computed": rec.value, "tolerance": 0, "ok": bool(res.value <= rec.value),
                          "sources": "; ".join(sorted({rec.source_url, res.source_url})), "note": ""})
         for m in STATED_RATES:
-            r = _one(g, m)
+            r = one.get(m)
             if r is not None:
                 rows.append({"check": f"{m} within 0–100 [{doc}]", "stated": r.value, "computed": None,
                              "tolerance": 0, "ok": bool(0 <= r.value <= 100), "sources": r.source_url, "note": ""})
         for kpi, (num, den, _vi, _en, stated) in RATIOS.items():
             if stated is None:
                 continue
-            s, a, b = _one(g, stated), _one(g, num), _one(g, den)
+            s, a, b = one.get(stated), one.get(num), one.get(den)
             if s is not None and a is not None and b is not None and b.value and same_kind(a, b):
                 add(f"{stated} vs {num} ÷ {den} [{doc}]", s.value, 100 * a.value / b.value,
                     printed_tolerance(s.value_as_written), "; ".join(sorted({s.source_url, a.source_url, b.source_url})))

@@ -112,11 +112,10 @@ def _data_stamp() -> bytes:
 
 @functools.lru_cache(maxsize=1)
 def _tables(stamp: bytes):
-    """The processed tables with ranks and changes, computed once per kernel for as long as the data
-    stamp is unchanged (a reused site kernel serves many pages; the sections never modify them)."""
-    scores, indicators = load("scores"), load("indicators")
-    ranked = ranking.rank_scores(scores)
-    return scores, ranked, ranking.changes(ranked, indicators), indicators, load("facts")
+    """The processed tables, ranks and changes included (derived once by the build: `ranked`, `changes`),
+    read once per kernel for as long as the data stamp is unchanged (a reused site kernel serves many
+    pages; the sections never modify them)."""
+    return load("scores"), load("ranked"), load("changes"), load("indicators"), load("facts")
 
 
 def unit_name_en(code: str) -> str:

