@@ -129,6 +129,8 @@ def test_index_history_dak_nong_pci_2019(built):
     par = h[(h["index"] == "PAR") & (h.year == 2022)].iloc[0]  # a change the publisher states, shown as stated
     assert (par["rank"], par.stated_rank_change) == (37, 4)
     assert list(dict.fromkeys(h["index"])) == [i for i in ["PCI", "PAPI", "PAR", "SIPAS"] if i in set(h["index"])]
+    papi = h[h["index"] == "PAPI"].set_index("year")  # one scale per row: PAPI's headline scale changed in 2018
+    assert (papi.scale[2017], papi.scale[2018], r.scale, par.scale) == ("6–60", "10–80", "0–100", "0–100")
 
 
 def test_no_index_is_published_for_the_2025_units_yet(scores):
@@ -279,3 +281,11 @@ def test_reused_kernel_forgets_the_previous_notebook(built):
     finally:
         kc.stop_channels()
         report._shutdown_kernel()
+
+
+def test_unit_seat_is_read_from_the_merger_note(built):
+    assert profile_report.seat_2025("name: Tỉnh Lâm Đồng; seat per merger-data.ts adminCenter: Lâm Đồng (cũ)") \
+        == "Lâm Đồng (cũ)"
+    assert profile_report.seat_2025("unchanged (không thực hiện sáp nhập)") == ""
+    p = profile_report.setup("68", "34", None, None)
+    assert list(profile_report.identity_table(p).province) == ["Bình Thuận", "Đắk Nông", "Lâm Đồng"]

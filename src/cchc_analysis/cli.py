@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("report", help="build the site: every year page and every province page, as HTML")
     r.add_argument("--years", type=_years, default=None, help="e.g. 2006-2024 or 2019,2020")
     r.add_argument("--notebooks", default=None, help="comma-separated notebook names (default: all)")
-    r.add_argument("--jobs", type=_jobs, default=None, help="parallel notebook runs, 1 or more (default: CPUs)")
+    r.add_argument("--jobs", type=_jobs, default=None, help="parallel notebook runs, 1 or more (default: CPUs + 1)")
     r.add_argument("--province", default=None,
                    help="one province (code or name): its page and year pages focused on it, built into "
                         "reports/province-<code>/ (or --out); default: the whole national site in reports/")

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import procedures
+from . import indices, procedures
 from .vn import format_number
 
-INDEX_ORDER = ["pci", "papi", "par", "sipas"]
+INDEX_ORDER = indices.ids()  # data/reference/indices.csv
 SHORT = {"pci": "PCI", "papi": "PAPI", "par": "PAR Index", "sipas": "SIPAS"}
 MIN_MOVERS = 10  # no mover sentence over fewer provinces with two ranks
 

@@ -23,12 +23,12 @@ import functools
 
 import pandas as pd
 
-from . import paths, ranking
+from . import indices, paths, ranking
 from .data import load
 from .errors import CchcError
 from .provinces import provinces
 
-INDEX_ORDER = ["pci", "papi", "par", "sipas"]
+INDEX_ORDER = indices.ids()  # data/reference/indices.csv
 PUBLISHERS = {"pci": "VCCI (with USAID), pcivietnam.vn", "papi": "UNDP / CECODES / VFF-CTC, papi.org.vn",
               "par": "Ministry of Home Affairs (Bộ Nội vụ), as reported",
               "sipas": "Ministry of Home Affairs, as reported"}

@@ -98,13 +98,15 @@ def heatmap(matrix: pd.DataFrame, vi: str, en: str, focal_label: str | None = No
     n_rows, n_cols = matrix.shape
     cols = [nfc(c) if len(str(c)) <= 40 else nfc(str(c)[:39]) + "…" for c in matrix.columns]
     longest = max((len(c) for c in cols), default=0)
-    per_row = 0.2 if n_rows > 20 else 0.35
+    lines = max((str(i).count("\n") + 1 for i in matrix.index), default=1)  # wrapped row labels need taller rows
+    per_row = max(0.2 if n_rows > 20 else 0.35, 0.16 * lines + 0.1)
     height = max(3.0, per_row * n_rows + 1.8) + 0.055 * longest  # room for the rotated column labels
     fig, ax = plt.subplots(figsize=(max(WIDTH * 0.8, 0.9 * n_cols + 3), height))
     annot = (n_rows * n_cols <= 120) if annot is None else annot
     sns.heatmap(matrix.astype(float), ax=ax, cmap=cmap, annot=annot, fmt=fmt, linewidths=0.3, center=center,
                 vmin=vmin, vmax=vmax, xticklabels=cols,
                 yticklabels=[nfc(i) for i in matrix.index], cbar_kws={"shrink": 0.6})
+    ax.grid(False)  # the theme's grid would cross the cells (and show through empty ones)
     ax.tick_params(axis="y", labelsize=7.5 if n_rows > 30 else 9)
     plt.setp(ax.get_xticklabels(), rotation=35, ha="right")
     if focal_label is not None:

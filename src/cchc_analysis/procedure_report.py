@@ -97,16 +97,8 @@ def overview(ctx: Context) -> pd.DataFrame:
                     f"{', '.join(periods)}. / {len(own)} reported {'figure' if len(own) == 1 else 'figures'} from "
                     f"{n_src} {'source' if n_src == 1 else 'sources'}.")
                 + ("\n\n" + esc(f"Chưa có / not reported: {', '.join(missing)}.") if missing else ""))
-        show_table(labelled(k).drop(columns=["quote", "kpi"]))
+        show_table(procedures.labelled(k).drop(columns=["quote", "kpi"]))
     return k
-
-
-def labelled(k: pd.DataFrame) -> pd.DataFrame:
-    """A KPI table with a reader-facing label (Vietnamese / English) instead of the metric id."""
-    labels = procedures.metric_labels()
-    names = {kpi: f"{vi} / {en}" for kpi, (_n, _d, vi, en, _s) in procedures.RATIOS.items()}
-    lab = k.kpi.map(lambda m: names.get(m) or (f"{labels.label_vi[m]} / {labels.label_en[m]}" if m in labels.index else m))
-    return k.assign(label=lab)[["label"] + [c for c in k.columns]]
 
 
 def inventory(ctx: Context) -> pd.DataFrame:
@@ -152,7 +144,7 @@ def dossier_handling(ctx: Context) -> pd.DataFrame:
         labels = dict(DOSSIER_METRICS)
         show_fig(plots.bars([labels[m] for m in g.metric], list(g.value), f"Giải quyết hồ sơ — {ctx.focal}, kỳ {period}",
                             f"Dossier handling, period {period}", "Số hồ sơ / dossiers", fmt="{:,.0f}", from_zero=True))
-    show_table(labelled(tab).drop(columns=["quote", "kpi"]))
+    show_table(procedures.labelled(tab).drop(columns=["quote", "kpi"]))
     return tab
 
 

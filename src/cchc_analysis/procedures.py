@@ -57,6 +57,16 @@ def counts_of(facts: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.Ser
     return named.fillna(by_unit.astype("string"))
 
 
+def labelled(k: pd.DataFrame) -> pd.DataFrame:
+    """A KPI table (from :func:`kpis`) with a reader-facing label (Vietnamese / English) before the metric id:
+    metric_labels.csv for stated figures, the ratio's own name for computed ones."""
+    labels = metric_labels()
+    names = {kpi: f"{vi} / {en}" for kpi, (_n, _d, vi, en, _s) in RATIOS.items()}
+    lab = k.kpi.map(lambda m: names.get(m) or (f"{labels.label_vi[m]} / {labels.label_en[m]}" if m in labels.index
+                                               else m))
+    return k.assign(label=lab)[["label"] + [c for c in k.columns]]
+
+
 def period_kind(period) -> str:
     """The kind of a stated period: year, half, quarter, month, week, span (dates a..b), as_of (a date), other."""
     p = str(period or "").strip()

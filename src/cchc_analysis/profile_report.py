@@ -10,12 +10,13 @@ has been published for the new units.
 from __future__ import annotations
 
 import functools
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from . import plots, procedures, ranking, targets
+from . import indices, plots, procedures, ranking, targets
 from .data import load
 from .errors import UnknownProvinceError
 from .figures import shared_figure, show_fig_alt
@@ -23,7 +24,7 @@ from .params import ParameterError, safe_dir
 from .provinces import merger_2025, name_key, provinces, to_code, to_unit_code, units_2025
 from .reporting import INDEX_NAMES, esc, parameter_error, province_names, save_table, show_md, show_table
 
-INDEX_ORDER = ["pci", "papi", "par", "sipas"]
+INDEX_ORDER = indices.ids()  # data/reference/indices.csv
 UNITS = ("63", "34")
 
 
@@ -153,7 +154,7 @@ def identity_table(p: Profile) -> pd.DataFrame:
 
 def indices_published_for_units_2025(scores: pd.DataFrame) -> bool:
     """Whether any index has been published for the 34 units of 2025 (scores after the merger year)."""
-    return bool((scores.year > 2025).any())
+    return bool((scores.year >= 2025).any())  # the 2025 editions are the first of the 34 units
 
 
 def identity(p: Profile) -> pd.DataFrame:
@@ -161,23 +162,35 @@ def identity(p: Profile) -> pd.DataFrame:
     tab = identity_table(p)
     save_table(tab, p.output_dir, "identity")
     if p.is_unit_2025:
+        seat = seat_2025(tab.seat.iloc[0])
         lines = [f"**{esc(p.name)}** — một trong 34 đơn vị hành chính cấp tỉnh từ ngày 1/7/2025, gồm "
                  f"{len(p.members)} tỉnh cũ / one of the 34 provincial units from 1 July 2025, formed from "
                  f"{len(p.members)} former province{'s' if len(p.members) > 1 else ''}: "
-                 + esc(", ".join(p.names[c] for c in p.members)) + "."]
+                 + esc(", ".join(p.names[c] for c in p.members)) + "."
+                 + (esc(f" Trung tâm hành chính / administrative centre: {seat}.") if seat else "")]
         if not indices_published_for_units_2025(p.scores):
             lines.append("**Chưa có chỉ số nào (PCI, PAPI, PAR Index, SIPAS) được công bố cho các đơn vị mới. "
                          "/ No index (PCI, PAPI, PAR Index, SIPAS) has yet been published for the new units.** "
                          "Các bảng dưới đây là lịch sử của từng tỉnh thành viên, không phải điểm của đơn vị mới. "
                          "*The tables below are the histories of the member provinces, not scores of the new unit.*")
         show_md("\n\n".join(lines))
+        show_table(tab[["code", "province", "region_6", "region_6_en"]])  # seat and merger flag: in identity.csv
     else:
         r = tab.iloc[0]
         ht = " Hà Tây sáp nhập vào Hà Nội từ 1/8/2008 / merged into Hà Nội on 1 August 2008." if p.code == "28" else ""
         show_md(esc(f"{r.full_name} ({r.name_en}), mã / code {r.code}; vùng / region: {r.region_6} ({r.region_6_en}). "
                     f"Từ 1/7/2025 thuộc / from 1 July 2025 part of: {r.unit_2025_name}.{ht}"))
-    show_table(tab)
+        show_table(tab)
     return tab
+
+
+def seat_2025(note: str) -> str:
+    """The administrative centre named in the merger table's seat note ('… adminCenter: Lâm Đồng (cũ)' →
+    'Lâm Đồng (cũ)'); '' when the note names none (a unit that was not merged)."""
+    import re
+
+    m = re.search(r"adminCenter:\s*(.+?)\s*$", str(note))
+    return m.group(1) if m else ""
 
 
 # --------------------------------------------------------------------------- every index, every year
@@ -189,10 +202,23 @@ def index_history(p: Profile, codes: list[str] | None = None) -> pd.DataFrame:
         ["index", "year", "province_code", "province", "value", "published_rank", "computed_rank", "rank",
          "rank_source", "n_ranked", "published_tier", "coverage", "prev_year", "score_change", "rank_change",
          "note", "source_file"]]
-    tab = tab.assign(stated_rank_change=stated_changes(p, tab))
+    tab = tab.assign(stated_rank_change=stated_changes(p, tab), scale=_scales(p, tab))
     order = {i: k for k, i in enumerate(INDEX_ORDER)}
     return tab.sort_values(["index", "year", "province_code"], key=lambda s: s.map(lambda v: order.get(str(v).lower(), v))
                            if s.name == "index" else s).reset_index(drop=True)
+
+
+def _scales(p: Profile, tab: pd.DataFrame) -> pd.Series:
+    """The headline's scale in each row's year ("6–60", "10–80" for PAPI before / from 2018): the one per-year
+    scale rule (`panel_data.year_scales`)."""
+    from .panel_data import year_scales
+
+    out = pd.Series("", index=tab.index, dtype=object)
+    for idx, g in tab.groupby("index"):
+        sc = year_scales(idx.lower(), "overall", g.year, p.indicators).set_index("year")
+        out[g.index] = [f"{sc.scale_min[y]:g}–{sc.scale_max[y]:g}" if pd.notna(sc.scale_max[y]) else ""
+                        for y in g.year]
+    return out
 
 
 def stated_changes(p: Profile, tab: pd.DataFrame) -> pd.Series:
@@ -217,13 +243,15 @@ def indices_table(p: Profile) -> pd.DataFrame:
     for idx, g in tab.groupby("index", sort=False):
         vi, en = INDEX_NAMES[idx.lower()]
         show_md(f"#### {esc(vi)}\n*{esc(en)}* — " + esc(_summary(g)))
-        cols = ["year", "value", "published_rank", "computed_rank", "n_ranked", "published_tier", "coverage",
+        cols = ["year", "value", "scale", "published_rank", "computed_rank", "n_ranked", "published_tier", "coverage",
                 "score_change", "rank_change", "stated_rank_change", "note"]
         if p.is_unit_2025:
             cols = ["province"] + cols
-        show_table(g[cols].rename(columns={"year": "Năm / year", "published_rank": "hạng công bố / published rank",
-                                           "computed_rank": "hạng tính / computed rank", "n_ranked": "n",
-                                           "coverage": "phủ / coverage",
+        g = g.assign(n_ranked=g.n_ranked.where(g.coverage == "full"))  # ranks are computed among n on full years only
+        show_table(g[cols].rename(columns={"year": "Năm / year", "scale": "thang điểm / scale",
+                                           "published_rank": "hạng công bố / published rank",
+                                           "computed_rank": "hạng tính / computed rank",
+                                           "n_ranked": "trên n tỉnh / of n (full years)", "coverage": "phủ / coverage",
                                            "stated_rank_change": "± hạng theo nguồn / stated rank change"}))
     return tab
 
@@ -307,7 +335,7 @@ def components(p: Profile) -> dict[str, pd.DataFrame]:
             m = component_ranks(p, idx)
             if m.empty:
                 continue
-            m.index = [_ind_name(p, idx, i)[:60] for i in m.index]
+            m.index = [textwrap.fill(_ind_name(p, idx, i), 52) for i in m.index]  # whole names, wrapped
             what_vi, what_en = "chỉ số thành phần", "rank in each component"
         out[idx] = m
         save_table(m.reset_index(names="row"), p.output_dir, f"components_{idx}")
@@ -457,7 +485,7 @@ def procedures_section(p: Profile) -> pd.DataFrame:
                     f"{p.name_en} in our sources."))
         return k
     show_md(esc(f"{len(k)} số liệu / figures, năm / years: {', '.join(map(str, sorted(k.year.unique())))}."))
-    show_table(k.drop(columns=[col for col in ("quote", "source_url") if col in k.columns]), max_rows=60)
+    show_table(procedures.labelled(k).drop(columns=["kpi", "quote", "source_url"]), max_rows=60)
     if len(c):
         show_md("**Kiểm tra tính nhất quán / Consistency checks**")
         show_table(c, max_rows=60)

@@ -480,6 +480,13 @@ def navigate(jobs: list[Job], province: str | None = None) -> None:
 
 # --------------------------------------------------------------------------- the run
 
+def default_jobs() -> int:
+    """Workers when none are asked for: one more than the CPUs. A page alternates between its kernel (the
+    notebook's code) and its worker (messages, the HTML export, the stamp); the extra worker keeps every core
+    busy meanwhile (measured on 2 cores: the whole site 6 % faster with 3 workers than with 2)."""
+    return (os.cpu_count() or 1) + 1
+
+
 def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: Path = paths.REPORTS,
                 force=False, timeout=600, log=print, profiles: bool | None = None) -> int:
     """Build the pages; return 0 when every page succeeded, 1 otherwise (2 for bad parameters)."""
@@ -514,7 +521,7 @@ def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: P
     for j in rewrap:
         _write_page(j)
         _stamp(j)
-    n_jobs = max(1, jobs or os.cpu_count() or 1)
+    n_jobs = max(1, jobs or default_jobs())
     if run:
         run.sort(key=lambda j: j.subject != "")  # year pages first: they take longest
         ctx = multiprocessing.get_context("forkserver")
@@ -618,6 +625,7 @@ def _index_map(out_dir: Path, jobs: list[Job]) -> dict | None:
         from .maps import choropleth
     except ImportError:
         return None
+    from . import indices
     from .atomic import atomic_write_bytes
     from .data import load
     from .figures import shared_path
@@ -628,7 +636,7 @@ def _index_map(out_dir: Path, jobs: list[Job]) -> dict | None:
     if full.empty:
         return None
     year = int(full.year.max())
-    idx = next(i for i in ["pci", "papi", "par", "sipas"] if ((full.index_id == i) & (full.year == year)).any())
+    idx = next(i for i in indices.ids() if ((full.index_id == i) & (full.year == year)).any())
     values = full[(full.index_id == idx) & (full.year == year)].set_index("province_code")["value"]
     if jobs and jobs[0].tag:
         os.environ["CCHC_SITE_TAG"] = jobs[0].tag

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pandas as pd
 
 from . import indices
 from .atomic import atomic_path
+from .text import nfc_exact
 from .vn import format_number
 
 INDEX_NAMES = indices.names()  # index_id → (vi, en), from data/reference/indices.csv
@@ -65,7 +65,7 @@ def esc(text) -> str:
 
     Square brackets become entities too, so that text shown through Markdown (`show_md`)
     can never form a link or an image ("[x](javascript:…)")."""
-    return html.escape(unicodedata.normalize("NFC", str(text))).replace("[", "&#91;").replace("]", "&#93;")
+    return html.escape(nfc_exact(text)).replace("[", "&#91;").replace("]", "&#93;")
 
 
 def show_md(markdown: str) -> None:
@@ -119,7 +119,7 @@ def figure_alt(fig) -> str:
         if labels:
             parts.append("trục / axes: " + ", ".join(labels))
     text = " — ".join(p.replace("\n", " ") for p in parts) or "Biểu đồ / chart"
-    return unicodedata.normalize("NFC", "Biểu đồ / chart: " + text)
+    return nfc_exact("Biểu đồ / chart: " + text)
 
 
 def show_fig(fig, alt: str | None = None) -> None:

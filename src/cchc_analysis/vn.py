@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from typing import Literal
 
 from .errors import ParseError
+from .text import nfc_exact
 
 Style = Literal["vi", "en", "mixed"]
 
@@ -33,7 +33,7 @@ def _clean(text) -> str | None:
         return None
     if isinstance(text, float) and math.isnan(text):
         return None
-    s = unicodedata.normalize("NFC", str(text)).replace("\u00a0", " ").strip()
+    s = nfc_exact(text).replace("\u00a0", " ").strip()
     if s.lower() in MISSING:
         return None
     return s
