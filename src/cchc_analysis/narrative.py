@@ -514,34 +514,10 @@ def _targets(data: BriefData, year: int, code: str, name_vi: str, name_en: str) 
         if g.latest_year is None or (isinstance(g.latest_year, float) and math.isnan(g.latest_year)):
             items_vi.append(f"{short} {g.target_as_stated}: chưa có giá trị công bố để so sánh")
             items_en.append(f"{short} {g.target_en}: no published value to compare")
-        elif g.unit == "rank":
-            gap = int(g.gap)
-            if gap <= 0:
-                items_vi.append(f"{short} {g.target_as_stated}: hạng gần nhất {int(g.latest)} ({int(g.latest_year)}), đã đạt")
-                items_en.append(f"{short} {g.target_en}: latest rank {int(g.latest)} ({int(g.latest_year)}), met")
-            else:
-                yl = int(g.target_year) - int(g.latest_year)
-                per = f", khoảng {vi(gap / yl, 1)} bậc mỗi năm đến {int(g.target_year)}" if yl > 0 else ""
-                per_en = f", about {en(gap / yl, 1)} places a year to {int(g.target_year)}" if yl > 0 else ""
-                items_vi.append(f"{short} {g.target_as_stated}: hạng gần nhất {int(g.latest)} ({int(g.latest_year)}), "
-                                f"cần tăng {gap} bậc{per}")
-                items_en.append(f"{short} {g.target_en}: latest rank {int(g.latest)} ({int(g.latest_year)}), "
-                                f"{plural(gap, 'place')} to gain{per_en}")
-        elif g.unit in ("percent", "points"):
-            gap = float(g.gap)
-            unit_vi = "điểm phần trăm" if g.unit == "percent" else "điểm"
-            unit_en = "percentage points" if g.unit == "percent" else "points"
-            a, b = value_words(g.latest, g.unit)
-            if gap <= 0:
-                items_vi.append(f"{short} {g.target_as_stated}: gần nhất {a} ({int(g.latest_year)}), đã đạt")
-                items_en.append(f"{short} {g.target_en}: latest {b} ({int(g.latest_year)}), met")
-            else:
-                yl = int(g.target_year) - int(g.latest_year)
-                per = f", khoảng {vi(gap / yl)} mỗi năm" if yl > 0 else ""
-                per_en = f", about {en(gap / yl)} a year" if yl > 0 else ""
-                items_vi.append(f"{short} {g.target_as_stated}: gần nhất {a} ({int(g.latest_year)}), còn thiếu "
-                                f"{vi(gap)} {unit_vi}{per}")
-                items_en.append(f"{short} {g.target_en}: latest {b} ({int(g.latest_year)}), {en(gap)} {unit_en} short{per_en}")
+        elif g.unit in ("rank", "percent", "points"):
+            vi_item, en_item = _numeric_target_words(g)
+            items_vi.append(f"{short} {g.target_as_stated}: {vi_item}")
+            items_en.append(f"{short} {g.target_en}: {en_item}")
         else:  # tier
             have = g.latest if isinstance(g.latest, str) else None
             how_vi, how_en = basis_words(g.basis)
@@ -562,6 +538,30 @@ def _targets(data: BriefData, year: int, code: str, name_vi: str, name_en: str) 
                  + "; ".join(items_vi) + ".",
                  f"Targets for {ty}{when_en}, against the latest published values up to {year}: " + "; ".join(items_en) + ".",
                  tuple(dict.fromkeys(sources)))
+
+
+def _numeric_target_words(g) -> tuple[str, str]:
+    """(vi, en) words for a rank or score target: the latest value and year, then met, or the gap and what it
+    takes per year to the target year (a rank is gained in places, a score in points or percentage points)."""
+    year = int(g.latest_year)
+    if g.unit == "rank":
+        gap, now_vi, now_en = int(g.gap), f"hạng gần nhất {int(g.latest)}", f"latest rank {int(g.latest)}"
+        need_vi, need_en = f"cần tăng {gap} bậc", f"{plural(gap, 'place')} to gain"
+        step_vi, step_en = "bậc mỗi năm đến " + str(int(g.target_year)), f"places a year to {int(g.target_year)}"
+        digits = 1
+    else:
+        gap = float(g.gap)
+        a, b = value_words(g.latest, g.unit)
+        now_vi, now_en = f"gần nhất {a}", f"latest {b}"
+        unit_vi, unit_en = ("điểm phần trăm", "percentage points") if g.unit == "percent" else ("điểm", "points")
+        need_vi, need_en = f"còn thiếu {vi(gap)} {unit_vi}", f"{en(gap)} {unit_en} short"
+        step_vi, step_en, digits = "mỗi năm", "a year", 2
+    if gap <= 0:
+        return f"{now_vi} ({year}), đã đạt", f"{now_en} ({year}), met"
+    years_left = int(g.target_year) - year
+    per_vi = f", khoảng {vi(gap / years_left, digits)} {step_vi}" if years_left > 0 else ""
+    per_en = f", about {en(gap / years_left, digits)} {step_en}" if years_left > 0 else ""
+    return f"{now_vi} ({year}), {need_vi}{per_vi}", f"{now_en} ({year}), {need_en}{per_en}"
 
 
 TIER_WORDS = {  # PAPI's four groups, as the PAPI reports name them in each language

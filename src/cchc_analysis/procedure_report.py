@@ -11,7 +11,7 @@ from .data import load
 from .errors import CchcError
 from .params import as_province, as_year, check_injected, safe_dir, safe_input
 from .reporting import (ReportContext, esc, install_error_display, num_en, num_vi, parameter_error, province_names,
-                        save_table, show_fig, show_md, show_table)
+                        save_table, show_fig, show_md, show_table, show_table_or_note)
 
 # Procedure-related measures from the indices: (index_id, indicator, label vi, label en, view); the view
 # (whose experience the index measures) comes from data/reference/indices.csv
@@ -257,10 +257,8 @@ def stated_targets(ctx: Context) -> pd.DataFrame:
     g = targets.target_gaps(ctx.ranked, ctx.province, as_of=ctx.year)
     own = ctx.facts[(ctx.facts.scope == ctx.province) & ctx.facts.metric.str.startswith("target_")]
     save_table(g, ctx.output_dir, "targets")
-    if g.empty and own.empty:
-        show_md(esc(f"Không có mục tiêu đã công bố của {ctx.focal}. / No stated targets for this province."))
-    else:
-        show_table(g)
+    show_table_or_note(g, esc(f"Không có mục tiêu đã công bố của {ctx.focal}. / No stated targets for this province."),
+                       empty=g.empty and own.empty)
     return g
 
 

@@ -274,7 +274,8 @@ def breaks_of(p: Profile, index_id: str) -> list[int]:
 
 
 def rank_chart(p: Profile) -> pd.DataFrame:
-    """Headline rank in each index over every year (full years), methodology breaks as dashed lines."""
+    """Headline rank in each index over the years (published ranks, computed ones on full years only), methodology
+    breaks as dashed lines."""
     d = p.overall()
     d = d[d["rank"].notna()]
     if p.is_unit_2025:

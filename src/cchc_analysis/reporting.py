@@ -88,6 +88,14 @@ def show_table(df: pd.DataFrame, max_rows: int = 70, floatfmt: int = 2) -> None:
     display(HTML(d.to_html(index=False, escape=True, na_rep="", border=0, classes="dataframe")))
 
 
+def show_table_or_note(df: pd.DataFrame, note: str, empty: bool | None = None, **kw) -> None:
+    """Display the table, or (when it is empty, or `empty` says so) the note saying what is missing."""
+    if df.empty if empty is None else empty:
+        show_md(note)
+    else:
+        show_table(df, **kw)
+
+
 def figure_png(fig) -> bytes:
     """The figure as a compact PNG: rendered once at the figure's dpi straight to pixels (no intermediate
     PNG), reduced to a 256-colour palette (charts have few colours; anti-aliased grey lines otherwise make
