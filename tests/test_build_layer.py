@@ -234,6 +234,37 @@ def test_every_source_has_a_priority_and_the_build_keeps_its_conflicts(built):
     assert (old.index_id == "par").sum() == 6 and (old.field == "published_rank").sum() == 1
 
 
+def test_priority_table_columns_and_one_tie_rule_per_priority(tmp_path, monkeypatch):
+    from cchc_analysis import select
+    table = select.priority_table()
+    assert set(table["tie"]) == {"none", "majority"} and set(table.loc[table["tie"] == "majority", "priority"]) == {70}
+    assert table.loc[table["label"] == "quartile group", "fill"].tolist() == [("published_tier",)]
+    bad = pd.read_csv(select.PRIORITY_FILE, dtype=str, keep_default_na=False)
+    bad.loc[bad["pattern"] == "data/raw/reports/", "tie"] = "none"           # same priority 70 as par_sipas/
+    p = tmp_path / "source_priority.csv"
+    bad.to_csv(p, index=False)
+    monkeypatch.setattr(select, "PRIORITY_FILE", p)
+    select.priority_table.cache_clear()
+    try:
+        with pytest.raises(SourceError, match="priority 70 name different tie rules"):
+            select.priority_table()
+    finally:
+        monkeypatch.undo()
+        select.priority_table.cache_clear()
+
+
+def test_readers_only_read_fact_and_group_candidates():
+    """The facts reader emits one candidate per fact and PAPI one per quartile group: select.py chooses."""
+    from cchc_analysis.sources import facts, papi
+    f = facts.read(paths.RAW).scores
+    assert f.duplicated(["index_id", "year", "province_code", "indicator"]).any()
+    assert (f[["value", "published_rank", "published_tier"]].notna().sum(axis=1) == 1).all()
+    groups = papi.read(paths.RAW).scores
+    groups = groups[groups["source_file"].str.endswith(papi.GROUPS_FILE)]
+    assert len(groups) == len(papi.read_groups_2018_2019(paths.RAW / "papi" / papi.GROUPS_FILE))
+    assert groups["published_tier"].notna().all()
+
+
 def test_every_reader_has_the_same_entry_point(tmp_path):
     from cchc_analysis.sources import facts, official, papi, par_foreign, pci_excel, pci_web
     from cchc_analysis.sources.base import Candidates

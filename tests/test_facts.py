@@ -134,6 +134,64 @@ def test_conflicts(ps):
     assert one(scores, index_id="par", year=2023, province_code=to_code("Cà Mau"), indicator="overall")["published_rank"] == 34
 
 
+PS = "data/raw/par_sipas/par_sipas_facts.csv"
+
+
+def _fact(url, value=None, rank=None, tier=None, loc="row 2", file=PS, code="67"):
+    """A hand-made candidate score row of one PAR fact (one field set)."""
+    return {"index_id": "par", "year": 2023, "province_code": code, "indicator": "overall", "value": value,
+            "unit": "percent", "published_rank": rank, "published_tier": tier, "coverage": "partial",
+            "source_file": file, "source_locator": loc, "source_url": url}
+
+
+def _choose(*rows):
+    from cchc_analysis import select
+    win, conf = select.select(pd.DataFrame(list(rows)))
+    assert len(win) == 1
+    return win.iloc[0], conf
+
+
+def test_majority_rule_most_distinct_sources():
+    """Hand-made: the value stated by the most distinct addresses wins; one address stating it twice counts once."""
+    w, c = _choose(_fact("https://a.example/1", 84.6, loc="row 2"), _fact("https://a.example/1", 84.6, loc="row 3"),
+                   _fact("https://b.example/2", 84.66, loc="row 4"), _fact("https://c.example/3", 84.66, loc="row 5"))
+    assert w["value"] == 84.66 and w["source_locator"] == "row 4" and w["source_url"] == "https://b.example/2"
+    assert c[["field", "value_a", "value_b", "chosen"]].values.tolist() == [["value", 84.66, 84.6, "a"]]
+    assert c.iloc[0]["reason"] == "value: stated by the most sources"
+    assert c.iloc[0]["source_b"] == f"https://a.example/1 ({PS} row 2, row 3)"
+    assert c.iloc[0]["source_a"] == f"https://b.example/2 ({PS} row 4) | https://c.example/3 ({PS} row 5)"
+
+
+def test_majority_rule_ties_own_press_then_official_then_first_url():
+    own, gov = "https://baodaknong.org.vn/x", "https://moha.gov.vn/y"      # Đắk Nông's own paper; a .gov.vn host
+    w, c = _choose(_fact("https://a.example/1", rank=38), _fact(own, rank=37, loc="row 3"))
+    assert w["published_rank"] == 37 and w["source_url"] == own
+    assert c.iloc[0]["reason"] == "published_rank: tie on sources; stated by the province's own press/portal"
+    w, c = _choose(_fact("https://a.example/1", 80.0), _fact(gov, 81.0, loc="row 3"))
+    assert w["value"] == 81.0 and c.iloc[0]["reason"] == "value: tie on sources; stated by an official source"
+    # an own-press source outranks an official one; for another province the same paper is not its own
+    w, _ = _choose(_fact(gov, 81.0), _fact(own, 80.0, loc="row 3"))
+    assert w["value"] == 80.0
+    w, _ = _choose(_fact(gov, 81.0, code="01"), _fact(own, 80.0, loc="row 3", code="01"))
+    assert w["value"] == 81.0
+    w, c = _choose(_fact("https://b.example/1", 80.1), _fact("https://a.example/2", 80.2, loc="row 3"))
+    assert w["value"] == 80.2 and c.iloc[0]["reason"] == "value: tie; first source_url in text order"
+    assert (c.iloc[0]["value_a"], c.iloc[0]["value_b"]) == (80.2, 80.1)
+
+
+def test_majority_rule_is_field_wise_and_pools_the_article():
+    """Each field is chosen on its own; the row cites the fact behind most fields, then the others' locators."""
+    art = "data/raw/reports/dak_nong_cchc_2024_article.txt"
+    w, c = _choose(_fact("https://a.example/1", 84.66, loc="row 2"), _fact("https://b.example/2", rank=37, loc="row 9"),
+                   _fact(art, tier="B", loc="line 4", file=art), _fact("https://c.example/3", tier="C", loc="row 7"),
+                   _fact(art, rank=37, loc="line 5", file=art))
+    assert (w["value"], w["published_rank"], w["published_tier"]) == (84.66, 37, "B")
+    assert w["source_file"] == art and w["source_locator"] == f"line 4; {PS} row 2; line 5"  # fields in order
+    assert w["source_url"] == f"{art} | https://a.example/1"
+    # tiers B and C, one address each, neither own nor official: B's address comes first; recorded as 2 vs 3
+    assert c[["field", "value_a", "value_b"]].values.tolist() == [["published_tier", 2.0, 3.0]]
+
+
 def test_every_province_resolves():
     for rel in (F.PAR_SIPAS_FILE, F.TTHC_FILE):
         df = pd.read_csv(paths.RAW / rel, dtype=str, keep_default_na=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cchc_analysis import paths
+from cchc_analysis import paths, select
 from cchc_analysis.errors import SourceError
 from cchc_analysis.provinces import provinces_63
 from cchc_analysis.sources import papi
@@ -122,12 +122,44 @@ def test_groups_2019_aggregate_quartiles_and_attached(scores):
                                                  "Low Average": 15, "Poor Performers": 16}
     assert one(scores, 2019, "01", "overall").published_tier == "Poor Performers"
     assert scores.published_tier.notna().sum() == len(g)
-    _, problems = papi.attach_groups(scores, g)
+    _, problems = select.select(pd.concat([scores, papi.group_candidates(g)], ignore_index=True))
     assert problems.empty
-    # a group row without a score row is reported
-    orphan = g[g.indicator == "d7_environmental_governance"].iloc[[0]].assign(year=2017)
-    _, problems = papi.attach_groups(scores, orphan)
+    # a group row without a score row is reported (the selection step attaches the groups)
+    orphan = papi.group_candidates(g[g.indicator == "d7_environmental_governance"].iloc[[0]].assign(year=2017))
+    _, problems = select.select(pd.concat([scores, orphan], ignore_index=True))
     assert len(problems) == 1 and "without a score" in problems.iloc[0].reason
+
+
+GROUPS = "data/raw/papi/" + papi.GROUPS_FILE
+WORKBOOK = "data/raw/papi/official_excel/" + papi.COMPILED_FILE
+
+
+def _row(file, value, tier=None, rank=None, loc="row 2", year=2019):
+    return {"index_id": "papi", "year": year, "province_code": "01", "indicator": "overall", "value": value,
+            "unit": "points", "published_rank": rank, "published_tier": tier, "coverage": "full",
+            "source_file": file, "source_locator": loc, "source_url": None}
+
+
+def test_field_wise_fill_adds_the_group_tier_and_checks_its_value():
+    """Hand-made: a lower-priority source listed under `fill` supplies a tier the winner lacks, never a value."""
+    win, conf = select.select(pd.DataFrame([_row(WORKBOOK, 41.5, loc="2019_PAPI!C7"),
+                                            _row(GROUPS, 41.5, "Poor Performers")]))
+    assert len(win) == 1 and conf.empty
+    w = win.iloc[0]
+    assert (w.value, w.published_tier, w.source_file, w.source_locator) == (41.5, "Poor Performers", WORKBOOK,
+                                                                            "2019_PAPI!C7")
+    # the value printed beside the group differs: the workbook's value is kept, the group's tier still attached
+    win, conf = select.select(pd.DataFrame([_row(WORKBOOK, 41.5), _row(GROUPS, 41.6, "Poor Performers")]))
+    assert win.iloc[0].value == 41.5 and win.iloc[0].published_tier == "Poor Performers"
+    assert conf[["field", "value_a", "value_b", "chosen"]].values.tolist() == [["value", 41.5, 41.6, "a"]]
+    assert conf.iloc[0].reason == "official workbook preferred over quartile group"
+    # a tier the winner has is kept; a value the winner lacks is never filled
+    win, _ = select.select(pd.DataFrame([_row(WORKBOOK, float("nan"), "Best Performers", rank=3),
+                                         _row(GROUPS, 41.6, "Poor Performers")]))
+    assert pd.isna(win.iloc[0].value) and win.iloc[0].published_tier == "Best Performers"
+    # a group alone is not a score (emit no): it becomes a conflict
+    win, conf = select.select(pd.DataFrame([_row(GROUPS, 41.6, "Poor Performers", year=2017)]))
+    assert win.empty and conf.iloc[0].chosen == "none" and "without a score" in conf.iloc[0].reason
 
 
 def test_year_workbooks_agree_with_compiled(result):
@@ -173,12 +205,13 @@ def test_2023_excerpt_subdimensions_and_d6_kept_from_csv(scores):
     assert "22" not in set(y.province_code)  # "Quang Ninh*" row is blank
     excerpt = papi.read_2023_excerpt(RAW / papi.EXCERPT_2023_FILE)
     csv = papi.read_2020_2024(RAW / papi.CSV_2020_2024)
-    kept, conflicts = papi.reconcile_2023_excerpt(excerpt, csv)
+    won, conflicts = select.select(pd.concat([csv, excerpt], ignore_index=True))  # the excerpt's D6 lose to the CSV
+    kept = won[won.source_file == excerpt.source_file.iloc[0]]
     assert conflicts.empty and len(kept) == 72
     bumped = csv.copy()
     hit = (bumped.year == 2023) & (bumped.province_code == "01") & (bumped.indicator == "d6_public_service_delivery")
     bumped.loc[hit, "value"] += 0.0001
-    _, conflicts = papi.reconcile_2023_excerpt(excerpt, bumped)
+    _, conflicts = select.select(pd.concat([bumped, excerpt], ignore_index=True))
     assert conflicts[["province_code", "indicator"]].values.tolist() == [["01", "d6_public_service_delivery"]]
 
 

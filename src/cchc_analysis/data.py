@@ -23,7 +23,8 @@ TOLERANCE = text.TOL_2DP
 
 
 def source_priority() -> pd.DataFrame:
-    """Which source wins: data/reference/source_priority.csv (pattern, kind, priority, label, emit, why)."""
+    """Which source wins: data/reference/source_priority.csv (pattern, kind, priority, label, emit, decimals, tie,
+    fill, why)."""
     return select.priority_table()
 
 

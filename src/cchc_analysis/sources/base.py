@@ -8,8 +8,9 @@ Readers return one of three long frames:
 * conflicts – two sources disagreeing on one thing (both kept)
 
 Every reader module offers ``read(raw_dir: Path) -> Candidates``: the score candidates carry their
-provenance (source_file, and ``kind`` where one file holds several kinds of source); the build's one
-selection step (`select.select`, priorities in data/reference/source_priority.csv) picks the winners.
+provenance (source_file, and ``kind`` where one file holds several kinds of source; a reader of reported
+facts gives one row per fact); the build's one selection step (`select.select`, priorities and tie rules in
+data/reference/source_priority.csv) picks the winners.
 """
 from __future__ import annotations
 

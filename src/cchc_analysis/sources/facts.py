@@ -4,15 +4,11 @@ Every stated value becomes one FACT row (value, rank or rank change, with the te
 quote and the address). Text that cannot be read without guessing ("nearly 87 per cent", a group
 range, a list position, a printed typo) stays a fact with value NaN and a note saying why.
 
-PAR/SIPAS scores (one row per index, year, province, indicator) are built from the facts by
-:func:`scores_from_facts`. Where sources disagree, both values go to CONFLICT rows and one is
-chosen by this rule, applied in order until one value is left:
-
-1. the value stated by the most distinct sources (``source_url``);
-2. the value stated by the province's own press or portal (``owner_province`` in
-   ``data/reference/source_domains.csv``);
-3. the value stated by an official source (``official`` = yes there, or a ``.gov.vn`` host);
-4. the value whose first ``source_url`` (as written, sorted as text) comes first.
+Every province-level PAR/SIPAS fact of a value, a rank of 63 or a group (tier) is also one candidate
+SCORE row (:func:`score_candidates`), with the fact's provenance. Which one wins where facts disagree
+is decided by the build's one selection step, not here: `select` (tie rule ``majority`` of
+``data/reference/source_priority.csv``: the value stated by the most sources, then by the province's
+own press or portal, then by an official source, then the first address in text order).
 
 Numbers: PAR/SIPAS scores are read in the "mixed" style of ``vn`` (scores never need thousands
 separators, so "84.66" and "84,66" are both read; "9,428" is ambiguous and becomes NaN). TTHC
@@ -22,7 +18,7 @@ ambiguous form ("1.234") raises ParseError. Values flagged [sic] by the collecto
 
 Reference files (committed, curated):
 ``data/reference/par_components.csv`` (component text → id), ``source_domains.csv`` (number
-style, owner province and official flag per host), ``region_aliases.csv``,
+style per host, read through `domains`), ``region_aliases.csv``,
 ``par_sipas_national_facts.csv`` (national/regional averages quoted in par_sipas/SOURCES.md),
 ``dak_nong_2024_article_facts.csv`` and ``targets.csv``.
 """
@@ -32,15 +28,15 @@ import functools
 import math
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pandas as pd
 
-from .. import paths, vn
+from .. import paths, select, vn
+from ..domains import number_style
 from ..errors import ParseError, SourceError, UnknownProvinceError
 from ..provinces import name_key, to_code, to_unit_code
 from ..text import fold_key, nfc, nfc_exact
-from .base import CONFLICT_COLUMNS, FACT_COLUMNS, SCORE_COLUMNS, Candidates, conform
+from .base import FACT_COLUMNS, SCORE_COLUMNS, Candidates, conform
 from .rawfile import read_csv_text
 
 PAR_SIPAS_FILE = "par_sipas/par_sipas_facts.csv"
@@ -76,10 +72,6 @@ def _num(text: str, style: vn.Style = "mixed") -> float:
     return v
 
 
-def _host(url: str) -> str:
-    return urlsplit(url).netloc.lower()
-
-
 @functools.cache
 def _components() -> dict[str, dict]:
     """Casefolded component text → row of par_components.csv."""
@@ -103,31 +95,6 @@ def component_id(text: str, *, file: str = "", row: int | None = None) -> dict:
         raise SourceError(file, f"unknown component {text!r}: add it to data/reference/par_components.csv",
                           row=row, column="component")
     return hit
-
-
-@functools.cache
-def _domains() -> list[dict]:
-    """source_domains.csv rows, longest url_prefix first."""
-    df = _read_csv(paths.REFERENCE / "source_domains.csv")
-    rows = df.to_dict("records")
-    for r in rows:
-        r["owner_code"] = to_code(r["owner_province"]) if r["owner_province"] else None
-        r["url_prefix"] = r["url_prefix"].lower()
-    return sorted(rows, key=lambda r: -len(r["url_prefix"]))
-
-
-def _domain(url: str) -> dict | None:
-    s = url.lower().split("://", 1)[-1]
-    for r in _domains():
-        if s.startswith(r["url_prefix"]):
-            return r
-    return None
-
-
-def number_style(url: str) -> vn.Style:
-    """Number style of a source from source_domains.csv; "mixed" (ambiguous forms raise) if unlisted."""
-    d = _domain(url)
-    return d["number_style"] if d else "mixed"
 
 
 @functools.cache
@@ -389,10 +356,14 @@ def _par_metric(index: str, comp_text: str, file: str, row: int) -> tuple[str, s
 
 
 def read_par_sipas(path: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """par_sipas_facts.csv (+ the national/regional averages of par_sipas_national_facts.csv).
+    """(facts, scores, conflicts) of par_sipas_facts.csv: :func:`read_par_sipas_facts`, and the selection step's
+    (`select.select`, as the build does) scores and conflicts over their :func:`score_candidates`."""
+    facts = read_par_sipas_facts(path)
+    return (facts, *select.select(score_candidates(facts)))
 
-    Returns (facts, scores, conflicts). Scores: see the module docstring for the choice rule.
-    """
+
+def read_par_sipas_facts(path: Path | str | None = None) -> pd.DataFrame:
+    """FACT rows of par_sipas_facts.csv (+ the national/regional averages of par_sipas_national_facts.csv)."""
     path = Path(path) if path else paths.RAW / PAR_SIPAS_FILE
     rel = paths.raw_relpath(path)
     df = _read_csv(path)
@@ -403,9 +374,7 @@ def read_par_sipas(path: Path | str | None = None) -> tuple[pd.DataFrame, pd.Dat
         raise SourceError(rel, f"missing columns {missing}")
     facts = _par_sipas_rows(df, rel)
     facts = pd.concat([pd.DataFrame(facts), read_national_par_sipas(path.parent / "SOURCES.md")], ignore_index=True)
-    facts = _finish_facts(facts)
-    scores, conflicts = scores_from_facts(facts)
-    return facts, scores, conflicts
+    return _finish_facts(facts)
 
 
 def _par_sipas_rows(df: pd.DataFrame, rel: str, rows: list[int] | None = None) -> list[dict]:
@@ -510,115 +479,46 @@ def _curated_value(text: str, unit: str, metric: str, style: vn.Style = "mixed")
     return _num(nums[0], style), None, (f"of {nums[1]} as written" if len(nums) == 2 else None)
 
 
-# --------------------------------------------------------------------------- scores from facts
-def _is_official(url: str) -> bool:
-    d = _domain(url)
-    return (d is not None and d["official"] == "yes") or _host(url).endswith(".gov.vn")
-
-
-def _rule_choice(cands: list[dict], code: str) -> tuple[float, str]:
-    """Pick one value among candidate facts (dicts with value, source_url): (value, reason)."""
-    urls: dict[float, list[str]] = {}
-    for c in cands:
-        urls.setdefault(c["value"], [])
-        if c["source_url"] not in urls[c["value"]]:
-            urls[c["value"]].append(c["source_url"])
-    top = max(len(u) for u in urls.values())
-    left = {v: sorted(u) for v, u in urls.items() if len(u) == top}
-    if len(left) == 1:
-        return next(iter(left)), "stated by the most sources"
-    for test, why in ((lambda u: (_domain(u) or {}).get("owner_code") == code, "stated by the province's own press/portal"),
-                      (_is_official, "stated by an official source")):
-        hit = {v: u for v, u in left.items() if any(test(x) for x in u)}
-        if len(hit) == 1:
-            return next(iter(hit)), f"tie on sources; {why}"
-        left = hit or left
-    return min(left, key=lambda v: left[v][0]), "tie; first source_url in text order"
-
-
-def _describe(rows: list[dict]) -> str:
-    by: dict[tuple, list[str]] = {}
-    for r in rows:
-        by.setdefault((r["source_url"], r["source_file"]), []).append(r["source_locator"])
-    return " | ".join(f"{u} ({f} {', '.join(sorted(set(locs)))})" for (u, f), locs in sorted(by.items()))
-
-
-def _tier_value(text: str) -> float:
-    return {"A": 1.0, "B": 2.0, "C": 3.0}[text[-1].upper()]
+# --------------------------------------------------------------------------- score candidates from facts
+def _tier_letter(text: str) -> str:
+    """'nhóm A' / 'Group B' → 'A' / 'B'."""
+    return text[-1].upper()
 
 
 PCT_OF_MAX = "_pct"  # suffix of a component's "percent of its maximum" indicator
 
 
-def scores_from_facts(facts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PAR/SIPAS SCORE rows (coverage 'partial') and CONFLICT rows from province-level facts.
+def score_candidates(facts: pd.DataFrame) -> pd.DataFrame:
+    """One candidate PAR/SIPAS SCORE row (coverage 'partial') per province-level fact, with its provenance.
 
     Value: percent/points facts (overall: either unit, same 0-100 scale, unit "percent"; a component's
-    points and its percent of the maximum are different quantities: `<component>` and `<component>_pct`). Rank: numeric ranks of 63 (or with no 'of'). Tier: PAR groups A/B/C.
-    Facts of an unidentifiable component ('unidentified') stay facts. CONFLICT reason starts with
-    the field ('value:', 'published_rank:', 'published_tier:') and names the rule step that decided.
+    points and its percent of the maximum are different quantities: `<component>` and `<component>_pct`).
+    Rank: numeric ranks of 63 (or with no 'of'). Tier: PAR groups A/B/C. Facts of an unidentifiable
+    component ('unidentified') stay facts. Which fact wins is the selection step's (`select`, tie rule
+    ``majority``).
     """
     f = facts[facts["index_id"].isin(["par", "sipas"]) & facts["scope"].str.fullmatch(r"\d{2}").fillna(False)
               & facts["year"].notna() & facts["component"].ne("unidentified").fillna(True)]
-    groups: dict[tuple, list[dict]] = {}
+    rows = []
     for r in f.to_dict("records"):
         ind = r["component"] if isinstance(r["component"], str) else "overall"
         if ind != "overall" and r["unit"] == "percent":
             ind = f"{ind}{PCT_OF_MAX}"  # percent of the component's maximum: another quantity than its points
-        key = (r["index_id"], int(r["year"]), r["scope"], ind)
-        groups.setdefault(key, []).append(r)
-    scores, conflicts = [], []
-    for (idx, year, code, ind) in sorted(groups):
-        g = groups[(idx, year, code, ind)]
-        vals = [r for r in g if r["unit"] in ("percent", "points") and r["value"] == r["value"]]
-        ranks = [r for r in g if r["unit"] == "rank" and r["value"] == r["value"]
-                 and (pd.isna(r["rank_of"]) or r["rank_of"] == 63)]
-        tiers = [dict(r, value=_tier_value(r["value_as_written"])) for r in g if r["unit"] == "tier"]
-        chosen: dict[str, tuple[float, list[dict]]] = {}
-        for field, cands in (("value", vals), ("published_rank", ranks), ("published_tier", tiers)):
-            if not cands:
-                continue
-            pick, reason = _rule_choice(cands, code)
-            chosen[field] = (pick, [r for r in cands if r["value"] == pick])
-            for other in sorted({r["value"] for r in cands} - {pick}):
-                conflicts.append(dict(index_id=idx, year=year, province_code=code, indicator=ind, field=field,
-                                      value_a=pick, source_a=_describe(chosen[field][1]), value_b=other,
-                                      source_b=_describe([r for r in cands if r["value"] == other]),
-                                      chosen="a", reason=f"{field}: {reason}"))
-        if not chosen:
+        if r["unit"] in ("percent", "points") and r["value"] == r["value"]:
+            field = {"value": r["value"]}
+        elif r["unit"] == "rank" and r["value"] == r["value"] and (pd.isna(r["rank_of"]) or r["rank_of"] == 63):
+            field = {"published_rank": int(r["value"])}
+        elif r["unit"] == "tier":
+            field = {"published_tier": _tier_letter(r["value_as_written"])}
+        else:
             continue
-        scores.append(_score_row(idx, year, code, ind, chosen))
-    s = conform(pd.DataFrame(scores, columns=list(SCORE_COLUMNS)), SCORE_COLUMNS)
-    c = conform(pd.DataFrame(conflicts, columns=list(CONFLICT_COLUMNS)), CONFLICT_COLUMNS)
-    return s, c
-
-
-def _score_row(idx: str, year: int, code: str, ind: str, chosen: dict) -> dict:
-    """One SCORE row; its source is the fact row that states the most chosen fields (then first by url)."""
-    where = lambda r: (r["source_file"], r["source_locator"])  # noqa: E731
-    support: dict[tuple, int] = {}
-    for _, rows in chosen.values():
-        for w in {where(r) for r in rows}:
-            support[w] = support.get(w, 0) + 1
-    rows = [r for _, rs in chosen.values() for r in rs]
-    best = min(rows, key=lambda r: (-support[where(r)], r["source_url"], r["source_file"], r["source_locator"]))
-    extra = []
-    for _, rs in chosen.values():
-        if where(best) not in {where(r) for r in rs}:
-            extra.append(min(rs, key=lambda r: (r["source_url"], r["source_locator"])))
-    locator = best["source_locator"] + "".join(
-        f"; {o['source_locator']}" if o["source_file"] == best["source_file"]
-        else f"; {o['source_file']} {o['source_locator']}" for o in extra)
-    # one unit per indicator: the headline is a 0-100 score printed as % or điểm (the catalogue says percent);
-    # components are points, and their percent of the maximum is the separate indicator <id>_pct
-    value = chosen["value"][0] if "value" in chosen else math.nan
-    unit = "percent" if ind == "overall" or ind.endswith(PCT_OF_MAX) else "points"
-    return dict(index_id=idx, year=year, province_code=code, indicator=ind, value=value, unit=unit,
-                published_rank=int(chosen["published_rank"][0]) if "published_rank" in chosen else pd.NA,
-                published_tier=chosen["published_tier"][1][0]["value_as_written"][-1].upper()
-                if "published_tier" in chosen else None,
-                coverage="partial", source_file=best["source_file"], source_locator=locator,
-                source_url=" | ".join(dict.fromkeys([best["source_url"]] + [o["source_url"] for o in extra])))
+        # one unit per indicator: the headline is a 0-100 score printed as % or điểm (the catalogue says percent);
+        # components are points, and their percent of the maximum is the separate indicator <id>_pct
+        unit = "percent" if ind == "overall" or ind.endswith(PCT_OF_MAX) else "points"
+        rows.append(dict(index_id=r["index_id"], year=int(r["year"]), province_code=r["scope"], indicator=ind,
+                         unit=unit, coverage="partial", source_file=r["source_file"],
+                         source_locator=r["source_locator"], source_url=r["source_url"], **field))
+    return conform(pd.DataFrame(rows, columns=list(SCORE_COLUMNS)), SCORE_COLUMNS)
 
 
 # --------------------------------------------------------------------------- TTHC
@@ -884,26 +784,28 @@ def _finish_facts(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_all(raw_dir: Path | str | None = None) -> dict[str, pd.DataFrame]:
-    """All facts; PAR/SIPAS scores and conflicts from par_sipas facts plus the article's PAR/SIPAS facts.
+    """All facts; PAR/SIPAS scores and conflicts selected (`select.select`, as the build does) from the
+    candidates of :func:`read`."""
+    c = read(Path(raw_dir) if raw_dir else paths.RAW)
+    scores, conflicts = select.select(c.scores)
+    return dict(facts=c.facts, scores=scores, conflicts=conflicts)
+
+
+def read(raw_dir: Path) -> Candidates:
+    """The build's reader: every fact, and one PAR/SIPAS candidate score row per fact of par_sipas facts,
+    the foreign-language supplement and the article.
 
     (tthc_facts.csv's par_index_*/sipas_* rows stay facts only: their metric names differ and they
     repeat par_sipas values; BR-VT's 9/63 has no index year.)
     """
     from .par_foreign import SUPPLEMENT_FILE, read_supplement
 
-    raw = Path(raw_dir) if raw_dir else paths.RAW
-    ps_facts, _, _ = read_par_sipas(raw / PAR_SIPAS_FILE)
+    raw = Path(raw_dir)
+    ps_facts = read_par_sipas_facts(raw / PAR_SIPAS_FILE)
     if (raw / SUPPLEMENT_FILE).exists():
         ps_facts = _finish_facts(pd.concat([ps_facts, read_supplement(raw / SUPPLEMENT_FILE)], ignore_index=True))
     art = read_article_facts(raw / ARTICLE_FILE)
     tthc = read_tthc(raw / TTHC_FILE)
-    scores, conflicts = scores_from_facts(pd.concat([ps_facts, art[~art["metric"].str.startswith("target_")]],
-                                                    ignore_index=True))
+    scores = score_candidates(pd.concat([ps_facts, art[~art["metric"].str.startswith("target_")]], ignore_index=True))
     facts = _finish_facts(pd.concat([ps_facts, tthc, art], ignore_index=True))
-    return dict(facts=facts, scores=scores, conflicts=conflicts)
-
-
-def read(raw_dir: Path) -> Candidates:
-    """The build's reader: PAR/SIPAS candidate score rows, every fact, and the facts' own conflicts."""
-    d = read_all(raw_dir)
-    return Candidates(scores=d["scores"], facts=d["facts"], conflicts=d["conflicts"])
+    return Candidates(scores=scores, facts=facts)

@@ -15,7 +15,9 @@ Files (``data/raw/papi``, described in its SOURCES.md):
 * ``papi_2020_2024_dimensions.csv`` – D1–D8 and the aggregate 2020–2024 (a repository CSV);
   its ``rank_year`` and ``tier`` are that author's computation and are ignored.
 * ``papi_2018_2019_groups_by_dimension.csv`` – the quartile group of each province per
-  dimension (and aggregate) in 2018/2019, from cell fill colours matched to the legend.
+  dimension (and aggregate) in 2018/2019, from cell fill colours matched to the legend; one
+  candidate row per group, which the selection step (`select`) attaches to the workbook's score
+  as ``published_tier`` and checks against it.
 * ``papi_2023_report_table3_6_excerpt.csv`` – 18 provinces of Public Service Delivery with
   sub-dimensions 6.1–6.4 (2023 report, Table 3.6; 4 decimals).
 
@@ -650,30 +652,12 @@ def read_groups_2018_2019(path: Path | str) -> pd.DataFrame:
     return out.sort_values(["year", "indicator", "province_code"], kind="stable").reset_index(drop=True)
 
 
-def attach_groups(scores: pd.DataFrame, groups: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Set ``published_tier`` of the matching score rows to the group's tier label.
-
-    Returns (scores, problems): problems are conflict rows for group rows without a score
-    row, or whose printed value differs from the score."""
-    keyed = groups.assign(index_id=INDEX_ID)[KEY + ["tier", "value_as_written", "source_file", "source_locator"]]
-    m = scores.reset_index(drop=True).merge(keyed.rename(columns={"source_file": "g_file", "source_locator": "g_loc"}),
-                                            on=KEY, how="left", validate="one_to_one")
-    out = scores.reset_index(drop=True).copy()
-    has = m["tier"].notna()
-    out.loc[has, "published_tier"] = m.loc[has, "tier"].to_numpy()
-    # problems: no score, or a different value
-    chk = keyed.merge(scores[KEY + ["value", "source_file", "source_locator"]], on=KEY, how="left")
-    bad = chk[chk["value"].isna() | ((chk["value"] - chk["value_as_written"]).abs() > 1e-9)].copy()
-    problems = pd.DataFrame({
-        "index_id": INDEX_ID, "year": bad["year"], "province_code": bad["province_code"],
-        "indicator": bad["indicator"], "field": "value", "value_a": bad["value"],
-        "source_a": (bad["source_file_y"] + "#" + bad["source_locator_y"]).fillna(""),
-        "value_b": bad["value_as_written"], "source_b": bad["source_file_x"] + "#" + bad["source_locator_x"],
-        "chosen": "none",
-        "reason": bad["value"].isna().map({True: "quartile group given for a province-indicator without a score",
-                                           False: "value printed beside the quartile group differs from the score"}),
-    })
-    return out, conform(problems, CONFLICT_COLUMNS)
+def group_candidates(groups: pd.DataFrame) -> pd.DataFrame:
+    """One candidate score row per quartile-group row: its tier as ``published_tier`` and the value printed
+    beside it, for the selection step to attach to the workbook's score and check (source_priority.csv:
+    emit no, fill published_tier)."""
+    return conform(groups.assign(index_id=INDEX_ID, value=groups["value_as_written"], unit=UNIT, coverage="full",
+                                 published_tier=groups["tier"]), SCORE_COLUMNS)
 
 
 # ---------------------------------------------------------------------- 2023 excerpt
@@ -715,45 +699,35 @@ def _excerpt_repeats(excerpt: pd.DataFrame, csv_scores: pd.DataFrame) -> np.ndar
     return in_csv
 
 
-def reconcile_2023_excerpt(excerpt: pd.DataFrame, csv_scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Drop the excerpt's D6 rows that the 2020–2024 CSV also gives (the CSV's full-precision
-    value is kept) and return conflict rows where the two differ beyond 4-decimal rounding.
-    The choice is the build's one selection rule (`select`, data/reference/source_priority.csv)."""
-    in_csv = _excerpt_repeats(excerpt, csv_scores)
-    both = pd.concat([csv_scores.merge(excerpt[in_csv][KEY], on=KEY), excerpt[in_csv]], ignore_index=True)
-    _, conflicts = select.select(both)
-    return excerpt[~in_csv].reset_index(drop=True), conflicts
-
-
 # ---------------------------------------------------------------------------- all
 
 def candidates(raw_dir: Path | str = PAPI_DIR) -> Candidates:
     """PAPI candidate score rows 2011–2024 (the 2023 excerpt's D6 rows included: the CSV's win in the
-    selection step) and the reader's own conflicts (workbook cross-checks, quartile groups)."""
+    selection step; the 2018–2019 quartile groups, which the selection step attaches as tiers) and the
+    reader's own conflicts (workbook cross-checks)."""
     d = Path(raw_dir)
     official = d / OFFICIAL
     scores = pd.concat([read_compiled(official / COMPILED_FILE), read_aggregates_2018_2019(official),
                         read_2020_2024(d / CSV_2020_2024)], ignore_index=True)
     _check_unique(scores, "PAPI scores")
-    scores, group_problems = attach_groups(scores, read_groups_2018_2019(d / GROUPS_FILE))
+    groups = group_candidates(read_groups_2018_2019(d / GROUPS_FILE))
     excerpt = read_2023_excerpt(d / EXCERPT_2023_FILE)
     _check_unique(excerpt, "PAPI 2023 excerpt")
     _excerpt_repeats(excerpt, scores)
-    conflicts = conform(pd.concat([read_year_workbooks(official), group_problems], ignore_index=True),
-                        CONFLICT_COLUMNS)
-    return Candidates(scores=conform(pd.concat([scores, excerpt], ignore_index=True), SCORE_COLUMNS),
-                      conflicts=conflicts)
+    return Candidates(scores=conform(pd.concat([scores, groups, excerpt], ignore_index=True), SCORE_COLUMNS),
+                      conflicts=conform(read_year_workbooks(official), CONFLICT_COLUMNS))
 
 
 def read_all(raw_dir: Path | str = PAPI_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All PAPI scores 2011–2024 and the conflicts (cross-checks, 2023 excerpt, groups), selected by
-    data/reference/source_priority.csv as the build does."""
+    """All PAPI scores 2011–2024 (tiers from the quartile groups) and the conflicts (cross-checks, 2023 excerpt,
+    groups), selected by data/reference/source_priority.csv as the build does."""
     c = candidates(raw_dir)
     scores, chosen = select.select(c.scores)
     scores = scores.sort_values(KEY, kind="stable").reset_index(drop=True)
     conflicts = pd.concat([c.conflicts, chosen], ignore_index=True)
     conflicts = conflicts.sort_values(["year", "province_code", "indicator", "source_b"], kind="stable")
     return scores, conflicts.reset_index(drop=True)
+
 
 def read(raw_dir: Path) -> Candidates:
     """The build's reader: PAPI candidate score rows under raw_dir/papi and the reader's own checks."""

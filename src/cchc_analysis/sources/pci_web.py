@@ -322,7 +322,7 @@ def _resolve(ranked: list[tuple[str, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.D
     selection rule (`select.resolve`). The scores carry `tier_label` naming the winning source kind."""
     scores, conflicts = select.resolve_ranked(ranked)
     scores = scores.rename(columns={"_label": "tier_label"})
-    scores = scores.drop(columns=["_prio", "_emit", "_tol"], errors="ignore")
+    scores = scores.drop(columns=["_prio", "_emit", "_tol", "_tie", "_fill"], errors="ignore")
     return scores, conflicts
 
 

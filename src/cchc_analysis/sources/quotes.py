@@ -3,7 +3,7 @@
 Every FACT row with a quote (PAR/SIPAS facts and their foreign-language supplement, TTHC facts,
 PCI news mentions, the article, the national averages) is checked: its written value and its
 written rank each occur in the quote after NFC, either as written or, number by number, as the same
-number in the source's number style (``facts.number_style``: "84,66" in a Vietnamese quote for
+number in the source's number style (``domains.number_style``: "84,66" in a Vietnamese quote for
 "84.66"; a "mixed" source may use either). A row that fails is rejected naming file, row and
 column, unless it is listed in ``data/reference/quote_exceptions.csv`` (columns source_file,
 source_locator, column, value_as_written, reason) — reviewed rows such as a rank given only in a
@@ -64,7 +64,7 @@ def in_quote(text: str, quote: str, style: str = "mixed") -> bool:
 
 def written_cells(facts: pd.DataFrame) -> pd.DataFrame:
     """One row per (source_file, source_locator, column): the written value or rank and its quote."""
-    from .facts import number_style
+    from ..domains import number_style
 
     f = facts[facts["quote"].notna() & facts["quote"].str.strip().ne("")]
     rows = {}
