@@ -262,3 +262,22 @@ def test_not_measured_is_not_missing(data):
     assert "Năm 2010 chưa có: PAPI (bắt đầu từ 2011); PAR Index (bắt đầu từ 2012); SIPAS (bắt đầu từ 2017)." in text
     assert "PAPI 2010 (" not in text  # not listed among the missing
     assert "Not yet measured in 2010: PAPI (first measured in 2011)" in brief_text(data, "01", 2010, "en")
+
+
+# ---------------------------------------------------------------- cross-index correlation: full tables only
+
+def test_correlations_only_between_full_tables(built, monkeypatch, tmp_path):
+    from cchc_analysis import ranking_report as rr
+
+    said: list[str] = []
+    monkeypatch.setattr(rr, "show_md", said.append)
+    monkeypatch.setattr(rr, "show_fig", lambda fig, *a, **k: None)
+    monkeypatch.setattr(rr, "show_table", lambda *a, **k: None)
+    tab = rr.correlations(rr.setup(2019, None, None, 5, str(tmp_path)))
+    assert list(zip(tab.a, tab.b, tab.n)) == [("pci:overall", "papi:overall", 63)]  # PAR, SIPAS 2019 are partial
+    assert tab.spearman.iloc[0] == pytest.approx(0.0976, abs=1e-4)
+    assert "Không tính tương quan với PAR, SIPAS" in said[0] and "PAR 10, SIPAS 5" in said[0]
+    assert "rho = 0,10 trên 63 tỉnh" in said[1] and "rho = 0.10 over the 63 provinces" in said[1]
+    said.clear()
+    assert rr.correlations(rr.setup(2024, None, None, 5, str(tmp_path))).empty  # PCI 2024 partial: PAPI alone
+    assert any("no cross-index correlation" in s for s in said)

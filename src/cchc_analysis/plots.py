@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.colors import ListedColormap, Normalize
 
 from .text import nfc_exact as nfc  # NFC only: line breaks in titles are kept
 
@@ -94,7 +95,11 @@ def bump_chart(ranks: pd.DataFrame, focal: str, peers: list[str], labels: dict[s
 
 def heatmap(matrix: pd.DataFrame, vi: str, en: str, focal_label: str | None = None, cmap: str = "RdYlGn",
             fmt: str = ".1f", annot: bool | None = None, center: float | None = None, vmin=None, vmax=None):
-    """Heatmap with every row and column label shown (all 63 provinces readable)."""
+    """Heatmap with every row and column label shown (all 63 provinces readable), empty cells left blank.
+
+    Drawn with matplotlib in seaborn's heatmap look (white cell borders, a diverging map recentred on `center`,
+    dark or white annotations by the cell's luminance) but without seaborn's extra render of the whole figure
+    to test label overlap: row labels are always horizontal, column labels slanted."""
     n_rows, n_cols = matrix.shape
     cols = [nfc(c) if len(str(c)) <= 40 else nfc(str(c)[:39]) + "…" for c in matrix.columns]
     longest = max((len(c) for c in cols), default=0)
@@ -103,19 +108,34 @@ def heatmap(matrix: pd.DataFrame, vi: str, en: str, focal_label: str | None = No
     height = max(3.0, per_row * n_rows + 1.8) + 0.055 * longest  # room for the rotated column labels
     fig, ax = plt.subplots(figsize=(max(WIDTH * 0.8, 0.9 * n_cols + 3), height))
     annot = (n_rows * n_cols <= 120) if annot is None else annot
-    sns.heatmap(matrix.astype(float), ax=ax, cmap=cmap, annot=annot, fmt=fmt, linewidths=0.3, center=center,
-                vmin=vmin, vmax=vmax, xticklabels=cols,
-                yticklabels=[nfc(i) for i in matrix.index], cbar_kws={"shrink": 0.6})
+    data = np.ma.masked_invalid(matrix.astype(float).to_numpy())
+    lo = float(data.min()) if vmin is None else vmin
+    hi = float(data.max()) if vmax is None else vmax
+    colours = plt.get_cmap(cmap)
+    if center is not None:  # seaborn's recentring: the map's middle at `center`, cropped to [lo, hi]
+        half = max(hi - center, center - lo)
+        ends = Normalize(center - half, center + half)([lo, hi])
+        colours = ListedColormap(colours(np.linspace(ends[0], ends[1], 256)))
+    mesh = ax.pcolormesh(data, cmap=colours, vmin=lo, vmax=hi, edgecolors="white", linewidth=0.3)
+    ax.set(xlim=(0, n_cols), ylim=(n_rows, 0))  # first row at the top
+    fig.colorbar(mesh, ax=ax, shrink=0.6).outline.set_linewidth(0)
+    ax.set_xticks(np.arange(n_cols) + 0.5, cols, rotation=35, ha="right")
+    ax.set_yticks(np.arange(n_rows) + 0.5, [nfc(i) for i in matrix.index], va="center")
     ax.grid(False)  # the theme's grid would cross the cells (and show through empty ones)
+    for side in ax.spines.values():
+        side.set_visible(False)
     ax.tick_params(axis="y", labelsize=7.5 if n_rows > 30 else 9)
-    plt.setp(ax.get_xticklabels(), rotation=35, ha="right")
+    if annot:
+        mesh.update_scalarmappable()
+        for k, (value, face) in enumerate(zip(data.flat, mesh.get_facecolors())):
+            if value is not np.ma.masked:
+                ax.text(k % n_cols + 0.5, k // n_cols + 0.5, format(value, fmt), ha="center", va="center",
+                        color=".15" if sns.utils.relative_luminance(face) > 0.408 else "w")
     if focal_label is not None:
         for lab in ax.get_yticklabels():
             if lab.get_text() == nfc(focal_label):
                 lab.set_color(FOCAL)
                 lab.set_fontweight("bold")
-    ax.set_xlabel("")
-    ax.set_ylabel("")
     _title(ax, vi, en)
     return fig
 

@@ -464,30 +464,49 @@ def regions(ctx: Context, index_id: str) -> pd.DataFrame:
 
 
 def correlations(ctx: Context) -> pd.DataFrame:
-    """Spearman rank correlation between the indices' headline scores this year (with n)."""
-    measures = [(i, "overall") for i in ctx.indices]
-    if len(measures) < 2:
-        show_md(f"*Năm {ctx.year} chỉ có một chỉ số / only one index this year: no cross-index correlation.*")
-        return pd.DataFrame()
-    corr, n = compare.correlation_matrix(ctx.scores, ctx.year, measures)
-    rows = []
-    for a in corr.index:
-        for b in corr.columns:
-            if a < b:
-                r = compare.rank_correlation(ctx.scores, ctx.year, tuple(a.split(":")), tuple(b.split(":")))
-                rows.append({"a": a, "b": b, **r})
-    tab = pd.DataFrame(rows)
+    """Spearman rank correlation between the headline scores of the indices with a full table this year (with n).
+
+    A partial year is a selection from the news (often a top list): a correlation over it would describe the
+    selection, not the provinces, so pairs with a partial index are not computed and the page says why."""
+    full = [i for i in ctx.indices if ctx.is_full(i)]
+    partial = [i for i in ctx.indices if i not in full]
+    rows = [{"a": f"{a}:overall", "b": f"{b}:overall", **compare.rank_correlation(ctx.scores, ctx.year, (a, "overall"),
+                                                                                  (b, "overall"))}
+            for k, a in enumerate(full) for b in full[k + 1:]]
+    tab = pd.DataFrame(rows, columns=["a", "b", "spearman", "spearman_p", "kendall", "kendall_p", "n"])
     save_table(tab, ctx.output_dir, "rank_correlations")
-    lab = {c: f"{c.split(':')[0].upper()}" for c in corr.columns}
-    show_fig(plots.heatmap(corr.rename(index=lab, columns=lab), f"Tương quan thứ hạng giữa các chỉ số {ctx.year}",
-                           "Spearman rank correlation between indices (over provinces both cover)",
-                           cmap="coolwarm", fmt=".2f", annot=True, center=0, vmin=-1, vmax=1))
-    if len(tab) and tab.spearman.notna().any():
-        top = tab.loc[tab.spearman.abs().idxmax()]
-        show_md(esc(f"Tương quan mạnh nhất: {top.a.split(':')[0].upper()} và {top.b.split(':')[0].upper()}, "
-                    f"rho = {num_vi(top.spearman)} (n = {int(top.n)}). / Strongest: {top.a.split(':')[0].upper()} and "
-                    f"{top.b.split(':')[0].upper()}, rho = {num_en(top.spearman)} over {int(top.n)} provinces"
-                    + (" — few provinces, read with care." if top.n < 20 else ".")))
+    if partial:
+        counts = [f"{i.upper()} {len(ctx.year_rows(i).value.dropna())}" for i in partial]
+        show_md(esc(f"Không tính tương quan với {', '.join(i.upper() for i in partial)}: năm {ctx.year} chỉ có dữ liệu "
+                    f"một phần — các tỉnh mà nguồn nêu tên, không phải mẫu ngẫu nhiên (số tỉnh có điểm: "
+                    f"{', '.join(counts)}). / No correlation with {', '.join(i.upper() for i in partial)}: {ctx.year} "
+                    f"has partial data only — the provinces our sources name, not a random sample (provinces with a "
+                    f"score: {', '.join(counts)})."))
+    if tab.empty:
+        show_md(esc(f"Năm {ctx.year} có ít hơn hai chỉ số với bảng đầy đủ: không có tương quan giữa các chỉ số. / "
+                    f"Fewer than two indices have a full table in {ctx.year}: no cross-index correlation."))
+        return tab
+    for r in tab.itertuples():
+        a, b = r.a.split(":")[0].upper(), r.b.split(":")[0].upper()
+        show_md(esc(f"{a} và {b}, {ctx.year}: hệ số Spearman rho = {num_vi(r.spearman)} trên {r.n} tỉnh có cả hai "
+                    f"chỉ số (bảng đầy đủ). / {a} and {b}, {ctx.year}: Spearman rho = {num_en(r.spearman)} over the "
+                    f"{r.n} provinces both cover (full tables)."))
+    if len(full) >= 3:
+        corr, _n = compare.correlation_matrix(ctx.scores, ctx.year, [(i, "overall") for i in full])
+        lab = {c: c.split(":")[0].upper() for c in corr.columns}
+        show_fig(plots.heatmap(corr.rename(index=lab, columns=lab), f"Tương quan thứ hạng giữa các chỉ số {ctx.year}",
+                               "Spearman rank correlation between indices (full tables, provinces both cover)",
+                               cmap="coolwarm", fmt=".2f", annot=True, center=0, vmin=-1, vmax=1))
+    else:
+        r = tab.iloc[0]
+        a, b = r.a.split(":")[0], r.b.split(":")[0]
+        ranks = ctx.ranked[(ctx.ranked.year == ctx.year) & (ctx.ranked.indicator == "overall")]
+        wide = ranks.pivot_table(index="province_code", columns="index_id", values="rank")[[a, b]].dropna()
+        wide = wide.assign(province=wide.index.map(ctx.names))
+        show_fig(plots.scatter(wide, a, b, "province", ctx.names.get(ctx.province) if ctx.province else None,
+                               f"Thứ hạng {a.upper()} và {b.upper()} {ctx.year} (mỗi chấm là một tỉnh)",
+                               f"{a.upper()} and {b.upper()} ranks {ctx.year}, one dot per province (1 = best)",
+                               f"Hạng {a.upper()} / {a.upper()} rank", f"Hạng {b.upper()} / {b.upper()} rank"))
     show_table(tab)
     return tab
 
