@@ -281,3 +281,12 @@ def test_correlations_only_between_full_tables(built, monkeypatch, tmp_path):
     said.clear()
     assert rr.correlations(rr.setup(2024, None, None, 5, str(tmp_path))).empty  # PCI 2024 partial: PAPI alone
     assert any("no cross-index correlation" in s for s in said)
+
+
+def test_national_procedure_page_lists_the_provinces_that_report(data):
+    t = procedures.provinces_reporting(data.facts, 2024).set_index("province_code")
+    assert list(t.index) == ["60", "66", "67", "68", "74"]  # the provinces our sources cover, not all 63
+    assert t.loc["67", "dossiers_received"].startswith("26.131 (2024")  # as written, with its period
+    assert t.loc["67", "on_time_rate"].startswith("97,4% (2024")
+    assert t.loc["68", "dossiers_received"] == "159.845 (2024-Q1)"  # a quarter, and the table says so
+    assert t.loc["74", "procedures_total"] == "" and int(t.loc["67", "figures"]) == 21

@@ -86,7 +86,9 @@ def overview(ctx: Context) -> pd.DataFrame:
     labels = procedures.metric_labels()
     missing = [labels.label_vi.get(m, m) for m in wanted if m not in have]
     periods = sorted(own.period.dropna().unique())
-    if own.empty:
+    if ctx.province is None:
+        national_sources(ctx, own)
+    elif own.empty:
         show_md(esc(f"Không có số liệu TTHC nào của {ctx.focal} cho năm {ctx.year} trong dữ liệu. "
                     f"/ No procedure (TTHC) statistics for {ctx.focal_en} in {ctx.year} in our sources. "
                     f"Thiếu / missing: {', '.join(missing)}. Phần so sánh giữa các tỉnh vẫn được trình bày bên dưới "
@@ -99,6 +101,31 @@ def overview(ctx: Context) -> pd.DataFrame:
                 + ("\n\n" + esc(f"Chưa có / not reported: {', '.join(missing)}.") if missing else ""))
         show_table(procedures.labelled(k).drop(columns=["quote", "kpi"]))
     return k
+
+
+def national_sources(ctx: Context, own: pd.DataFrame) -> pd.DataFrame:
+    """The national page: nationwide figures where the sources give any, then every province with reported
+    statistics this year and its key figures (each province's page has all of them)."""
+    if len(own):
+        show_md(esc(f"Số liệu toàn quốc {ctx.year}: {len(own)}. / Nationwide figures {ctx.year}: {len(own)}."))
+        show_table(procedures.labelled(procedures.kpis(own)).drop(columns=["quote", "kpi"]))
+    tab = procedures.provinces_reporting(ctx.facts, ctx.year)
+    save_table(tab, ctx.output_dir, "provinces_reporting")
+    if tab.empty:
+        show_md(esc(f"Không có tỉnh nào có số liệu TTHC năm {ctx.year} trong nguồn của chúng tôi. / No province has "
+                    f"procedure (TTHC) statistics for {ctx.year} in our sources."))
+        return tab
+    show_md(esc(f"{len(tab)} tỉnh có số liệu TTHC năm {ctx.year} trong nguồn của chúng tôi (không phải toàn bộ các "
+                f"tỉnh, nên không xếp hạng và không cộng gộp; các số có thể thuộc các kỳ khác nhau, ghi trong ngoặc). "
+                f"Trang của từng tỉnh có đầy đủ số liệu. / {len(tab)} provinces have procedure statistics for "
+                f"{ctx.year} in our sources (not all provinces: no ranking, no totals; figures may be of different "
+                f"periods, given in brackets). Each province's page has all its figures."))
+    labels = procedures.metric_labels()
+    shown = tab.assign(province_code=tab.province_code.map(ctx.names)).rename(columns={
+        "province_code": "Tỉnh / province", "figures": "số liệu / figures", "sources": "nguồn / sources",
+        "periods": "kỳ / periods", **{m: f"{labels.label_vi[m]} / {labels.label_en[m]}" for m in procedures.KEY_METRICS}})
+    show_table(shown)
+    return tab
 
 
 def inventory(ctx: Context) -> pd.DataFrame:

@@ -57,6 +57,26 @@ def counts_of(facts: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.Ser
     return named.fillna(by_unit.astype("string"))
 
 
+KEY_METRICS = ["procedures_total", "dossiers_received", "dossiers_resolved", "on_time_rate"]
+
+
+def provinces_reporting(facts: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The provinces with reported procedure (TTHC) statistics for `year`: how many figures, which periods, and
+    the key figures as written with their period ("26.131 (2024)"); not a ranking: the provinces are those our
+    sources cover, and the figures may be of different periods."""
+    d = facts[facts.index_id.isin(PROC_INDEX_IDS) & (facts.year == year) & facts.scope.str.fullmatch(r"\d{2}")]
+    rows = []
+    for code, g in d.groupby("scope", sort=True):
+        one = _firsts(g)
+        row = {"province_code": code, "figures": len(g), "sources": g.source_url.nunique(),
+               "periods": ", ".join(sorted(g.period.dropna().astype(str).unique()))}
+        for m in KEY_METRICS:
+            r = one.get(m)
+            row[m] = "" if r is None else f"{r.value_as_written} ({r.period})"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["province_code", "figures", "sources", "periods", *KEY_METRICS])
+
+
 def labelled(k: pd.DataFrame) -> pd.DataFrame:
     """A KPI table (from :func:`kpis`) with a reader-facing label (Vietnamese / English) before the metric id:
     metric_labels.csv for stated figures, the ratio's own name for computed ones."""
