@@ -2,8 +2,8 @@
 
 * report_full_build_s      – `cchc report --force` for every notebook-year, into a temporary folder
 * report_floor_s           – the same library calls for the same years and figures (every code cell
-                             of each notebook, parameters injected, figures rendered to PNG), one after another in this one Python
-                             process: no kernels, no papermill, no HTML
+                             of each notebook, parameters injected, figures rendered to PNG), one after another
+                             in this one Python process: no kernels, no papermill, no HTML
 * report_full_over_floor   – the ratio (goal ≤ 1.0)
 * report_nochange_s        – a second `cchc report` with nothing changed
 * report_nochange_over_full – that as a fraction of the full build (goal ≤ 0.05)

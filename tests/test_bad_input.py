@@ -305,7 +305,8 @@ CASES = [
          csv_edit(T2020, lambda t: bi.lines(t)[0] + "\n"), read_tables,
          Rejected(T2020, "no province rows under the header", row=2)),
     Case("csv_year_disagrees_with_name", "pci_web", "a profile row for 2019 in ..._2020_2024.csv", bi.PCI_WEB_FILES,
-         csv_edit(PROFILES, lambda t: bi.sub(t, "Phu Tho,phu-tho,2021,Entry Costs", "Phu Tho,phu-tho,2019,Entry Costs")),
+         csv_edit(PROFILES, lambda t: bi.sub(t, "Phu Tho,phu-tho,2021,Entry Costs",
+                                             "Phu Tho,phu-tho,2019,Entry Costs")),
          read_profiles, Rejected(PROFILES, "year 2019 is outside the years 2020–2024 that the file name covers",
                                  row=3, column="year")),
     # --- PAPI
@@ -363,7 +364,8 @@ CASES = [
          Rejected(SUPPLEMENT, "the written value '34位' is not in its quote", row=11, column="rank_as_written")),
     # --- the new PAR/SIPAS files
     Case("supplement_unknown_province", "facts", "supplement row 2: collector's reading 'Quảng Ninh' → 'Quảng Xanh'",
-         ("par_sipas",), csv_edit(SUPPLEMENT, lambda t: bi.sub(t, "クアンニン省,Quảng Ninh,", "クアンニン省,Quảng Xanh,")),
+         ("par_sipas",),
+         csv_edit(SUPPLEMENT, lambda t: bi.sub(t, "クアンニン省,Quảng Ninh,", "クアンニン省,Quảng Xanh,")),
          lambda raw: par_foreign.read_supplement(raw / SUPPLEMENT),
          Rejected(SUPPLEMENT, "unknown province name 'Quảng Xanh'", row=2, column="province_as_written")),
     Case("zh2020_province_twice", "facts", "PAR 2020 zh table: Hải Phòng's row names Quảng Ninh again",

@@ -56,7 +56,8 @@ def test_stability(ranked):
 
 def test_papi_quartile_rule_reproduces_published_2019_groups(scores):
     for ind in ["overall", "d1_participation", "d5_public_admin_procedures", "d8_e_governance"]:
-        d = scores[(scores.index_id == "papi") & (scores.year == 2019) & (scores.indicator == ind)].set_index("province_code")
+        d = scores[(scores.index_id == "papi") & (scores.year == 2019)
+                   & (scores.indicator == ind)].set_index("province_code")
         groups = compare.papi_quartile_groups(d.value)
         assert (groups == d.published_tier).all(), ind
     counts = groups.value_counts().to_dict()
@@ -112,7 +113,8 @@ def test_merger_dak_nong_binh_thuan_lam_dong_combine_into_68(scores):
 
 
 def test_unit_series_marks_the_break(scores):
-    s = merger.unit_series(scores, "68", "pci", unit_results=pd.DataFrame({"unit_code": ["68"], "year": [2025], "value": [70.0]}))
+    s = merger.unit_series(scores, "68", "pci",
+                           unit_results=pd.DataFrame({"unit_code": ["68"], "year": [2025], "value": [70.0]}))
     assert s.break_2025.sum() == 1
     assert s[s.year == 2025].basis.iloc[0] == "the 2025 unit itself"
 

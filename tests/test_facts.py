@@ -58,7 +58,8 @@ def test_dak_nong_par_2022(ps):
     assert set(rank["value"]) == {37.0} and set(rank["rank_of"]) == {63}
     assert set(dn.loc[dn["unit"] == "rank_change", "value"]) == {4.0}  # "tăng 4 bậc so với năm 2021"
     s = one(scores, index_id="par", year=2022, province_code="67", indicator="overall")
-    assert s["value"] == 84.66 and s["published_rank"] == 37 and s["unit"] == "percent"  # one unit per indicator: the headline 0-100 is "percent" (issue: units mixed)
+    # one unit per indicator: the headline 0-100 is "percent" (issue: units mixed)
+    assert s["value"] == 84.66 and s["published_rank"] == 37 and s["unit"] == "percent"
     # component: chỉ đạo điều hành 8,94 điểm, 30/63
     c = one(scores, index_id="par", year=2022, province_code="67", indicator="chi_dao_dieu_hanh")
     assert c["value"] == 8.94 and c["published_rank"] == 30
@@ -103,7 +104,8 @@ def test_change_parsing():
 
 def test_score_parsing():
     assert F.parse_score_text("84,66/100 điểm") == [(84.66, "points", "max 100 as written")]
-    assert [(v, u) for v, u, _ in F.parse_score_text("9,1 điểm; chỉ số đạt 91%")] == [(9.1, "points"), (91.0, "percent")]
+    assert ([(v, u) for v, u, _ in F.parse_score_text("9,1 điểm; chỉ số đạt 91%")]
+            == [(9.1, "points"), (91.0, "percent")])
     assert F.parse_score_text("87.80 out of 100 points")[0][:2] == (87.8, "points")
     for unreadable in ("nearly 87 per cent", "62.58 to 67.68 percent (poor group)", "9.44%/8.46%"):
         assert math.isnan(F.parse_score_text(unreadable)[0][0]), unreadable
@@ -131,7 +133,8 @@ def test_conflicts(ps):
     assert (cm["value_a"], cm["value_b"]) == (34.0, 32.0) and "own press" in cm["reason"]
     hp = one(conflicts, year=2023, province_code=to_code("Hải Phòng"))
     assert (hp["value_a"], hp["value_b"]) == (91.87, 91.81) and "most sources" in hp["reason"]
-    assert one(scores, index_id="par", year=2023, province_code=to_code("Cà Mau"), indicator="overall")["published_rank"] == 34
+    assert one(scores, index_id="par", year=2023, province_code=to_code("Cà Mau"),
+               indicator="overall")["published_rank"] == 34
 
 
 PS = "data/raw/par_sipas/par_sipas_facts.csv"
@@ -218,7 +221,8 @@ def test_tthc(everything):
     assert g["value"] == 8 and g["rank_of"] == 34 and g["scope"] == F.to_unit_code("Gia Lai")
     assert set(t.loc[t["scope_as_written"].str.startswith("Cả nước"), "scope"]) == {"national"}
     tth = t[t["scope_as_written"].str.contains("dichvucong", na=False)]
-    assert tth["year"].isna().all() and one(tth, metric="dossiers_received_total", component="level_3")["value"] == 68544
+    assert (tth["year"].isna().all()
+            and one(tth, metric="dossiers_received_total", component="level_3")["value"] == 68544)
 
 
 def test_number_style_is_explicit():
@@ -245,7 +249,8 @@ def test_article_quotes_and_values(article):
             assert got["value"] == float(nums[0].replace(".", "").replace(",", "."))
     v = lambda m, u=None: one(article, metric=m, **({"unit": u} if u else {}))["value"]  # noqa: E731
     assert v("dossiers_received") == 26131 and v("dossiers_resolved") == 22567 and v("dossiers_ahead_of_time") == 7072
-    assert v("procedures_total") == 2006 and v("procedures_provincial") + v("procedures_district") + v("procedures_commune") == 2006
+    assert (v("procedures_total") == 2006
+            and v("procedures_provincial") + v("procedures_district") + v("procedures_commune") == 2006)
     assert v("on_time_rate") == 97.4 and v("plan_completion_rate") == 95.6
     assert v("par_component_chi_dao_dieu_hanh", "rank_change") == 18  # "tăng 18 bậc" -> +18
     assert v("par_component_cai_cach_tthc", "rank") == 14

@@ -123,9 +123,12 @@ def test_real_conflicts(built):
 
 
 def test_rank_order_hand_made():
-    s = _scores([dict(index_id="par", year=2022, province_code="67", value=84.66, published_rank=37, source_locator="r1"),
-                 dict(index_id="par", year=2022, province_code="70", value=84.46, published_rank=29, source_locator="r2"),
-                 dict(index_id="par", year=2022, province_code="01", value=90.0, published_rank=3, source_locator="r3")])
+    s = _scores([dict(index_id="par", year=2022, province_code="67", value=84.66, published_rank=37,
+                      source_locator="r1"),
+                 dict(index_id="par", year=2022, province_code="70", value=84.46, published_rank=29,
+                      source_locator="r2"),
+                 dict(index_id="par", year=2022, province_code="01", value=90.0, published_rank=3,
+                      source_locator="r3")])
     out = consistency.rank_order_conflicts(s)
     assert [(r["province_code"], r["value_a"], r["value_b"]) for r in out] == [("67", 37.0, 29.0)]
 
@@ -233,7 +236,8 @@ def _fixture_copy(tmp_path, src: Path, name: str | None = None, edit=None) -> Pa
 
 
 @pytest.mark.parametrize("name,edit,where,says", [
-    ("TEST_ONLY_par_index_2024_full.csv", lambda t: "\n".join(x for x in t.split("\n") if not x.startswith("Đắk Nông,")),
+    ("TEST_ONLY_par_index_2024_full.csv",
+     lambda t: "\n".join(x for x in t.split("\n") if not x.startswith("Đắk Nông,")),
      (None, "province"), "the 2024 table must list the 63 provinces once each: missing ['67']"),
     ("TEST_ONLY_par_index_2024_full.csv", lambda t: t.replace("\nHà Giang,90.14,4.06", "\nHà Giang,90.14,4.16", 1),
      (4, "overall"), "the areas add up to 90.24, not the index 90.14"),

@@ -131,7 +131,8 @@ def test_other_parameter_types():
 
 def test_unknown_parameter_name_is_an_error():
     nb = paths.NOTEBOOKS / "ranking_trends.ipynb"
-    with pytest.raises(ParameterError, match="unknown parameter.*colour.*declares: indices, output_dir, province, window, year"):
+    with pytest.raises(ParameterError,
+                       match="unknown parameter.*colour.*declares: indices, output_dir, province, window, year"):
         params.check_names(nb, {"year": 2019, "colour": "red"})
     assert set(params.check_names(nb, {"year": 2019, "province": "67"})) >= {"year", "province"}
 

@@ -71,7 +71,8 @@ def test_failure_is_reported_and_kept(tmp_path, built, monkeypatch):
     """A notebook-year that fails does not stop the others; the summary names the cell; exit status 1."""
     lines = []
     monkeypatch.setattr(report, "years_for", lambda nb: [2019, 2031] if nb == "ranking_trends" else [])
-    rc = report.run_reports(years=[2019, 2031], notebooks=["ranking_trends"], jobs=2, out_dir=tmp_path, log=lines.append)
+    rc = report.run_reports(years=[2019, 2031], notebooks=["ranking_trends"], jobs=2, out_dir=tmp_path,
+                            log=lines.append)
     assert rc == 1
     text = "\n".join(lines)
     assert "FAILED ranking_trends 2031" in text and "no data for year 2031" in text and "cell" in text
@@ -88,8 +89,10 @@ def test_dak_nong_2024_reproduces_the_article(site):
     stated = k[k.kind == "stated"].set_index("kpi").value
     computed = k[k.kind == "computed"].set_index("kpi").value
     assert stated["procedures_total"] == 2006
-    assert (stated["procedures_provincial"], stated["procedures_district"], stated["procedures_commune"]) == (1675, 202, 129)
-    assert (stated["dossiers_received"], stated["dossiers_resolved"], stated["dossiers_ahead_of_time"]) == (26131, 22567, 7072)
+    assert (stated["procedures_provincial"], stated["procedures_district"],
+            stated["procedures_commune"]) == (1675, 202, 129)
+    assert (stated["dossiers_received"], stated["dossiers_resolved"],
+            stated["dossiers_ahead_of_time"]) == (26131, 22567, 7072)
     assert round(computed["resolution_rate"], 1) == 86.4
     assert round(computed["ahead_share"], 1) == 31.3
     assert stated["on_time_rate"] == 97.4  # as stated
@@ -105,9 +108,11 @@ def test_dak_nong_2024_consistency_checks(site):
     c = pd.read_csv(site / "2024" / "procedure_simplification" / "consistency_checks.csv")
     assert len(c) >= 5
     assert c.ok.astype(str).isin(["True"]).all(), c[c.ok.astype(str) != "True"]
-    row = c[c.check.str.startswith("procedures_provincial + procedures_district + procedures_commune = procedures_total")].iloc[0]
+    row = c[c.check.str.startswith("procedures_provincial + procedures_district + procedures_commune = "
+                                   "procedures_total")].iloc[0]
     assert (row.stated, row.computed) == (2006, 2006)
-    online = c[c.check.str.startswith("online_paperless_dossiers_provincial + online_paperless_dossiers_district")].iloc[0]
+    online = c[c.check.str.startswith("online_paperless_dossiers_provincial + "
+                                      "online_paperless_dossiers_district")].iloc[0]
     assert (online.stated, online.computed, online.ok) == (147, 147, True)
 
 
@@ -120,7 +125,8 @@ def test_dak_nong_targets(site):
 def test_year_without_province_facts_says_what_is_missing(site):
     page = (site / "2019" / "procedure_simplification.html").read_text(encoding="utf-8")
     assert "Không có số liệu TTHC nào của Đắk Nông cho năm 2019" in page
-    wide = pd.read_csv(site / "2019" / "procedure_simplification" / "cross_province_measures.csv", dtype={"province_code": str})
+    wide = pd.read_csv(site / "2019" / "procedure_simplification" / "cross_province_measures.csv",
+                       dtype={"province_code": str})
     assert len(wide) == 63 and "PCI time costs" in wide.columns
 
 

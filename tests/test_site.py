@@ -215,7 +215,8 @@ def test_cache_notices_outputs_changed_behind_its_back(small_site):
         assert "(5 unchanged, 1 run)" in lines[-1]
         assert "forged" not in csv.read_text(encoding="utf-8")
         stamp = json.loads((small_site / "_executed" / "ranking_trends_2019.json").read_text())
-        assert stamp["outputs"] == report.outputs_digest(report.plan([2019], ["ranking_trends"], None, small_site, 60)[0])
+        assert stamp["outputs"] == report.outputs_digest(report.plan([2019], ["ranking_trends"], None,
+                                                                     small_site, 60)[0])
     finally:
         mp.undo()
 

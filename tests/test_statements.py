@@ -184,7 +184,8 @@ def small_data(**overrides):
     })
     facts = pd.DataFrame(columns=["index_id", "scope", "year", "period", "metric", "component", "value", "unit",
                                   "counts", "value_as_written", "quote", "source_file", "source_locator", "source_url"])
-    d = dict(changed=changed, facts=facts, indicators=pd.DataFrame(columns=["index_id", "indicator", "name_vi", "name_en"]),
+    d = dict(changed=changed, facts=facts,
+             indicators=pd.DataFrame(columns=["index_id", "indicator", "name_vi", "name_en"]),
              targets=pd.DataFrame(columns=["province_code", "stated_on"]), names={"01": "Hà Nội", "02": "Hà Giang",
              "04": "Cao Bằng"}, names_en={"01": "Ha Noi", "02": "Ha Giang", "04": "Cao Bang"})
     d.update(overrides)

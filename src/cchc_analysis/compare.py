@@ -22,7 +22,8 @@ def regional_summary(scores: pd.DataFrame, index_id: str, year: int, indicator: 
     agg = dict(mean=("value", "mean"), median=("value", "median"), min=("value", "min"),
                max=("value", "max"), count=("value", "count"))
     reg = d.groupby(["region_6", "region_6_en"]).agg(**agg).reset_index()
-    nat = d.assign(region_6="Cả nước", region_6_en="National").groupby(["region_6", "region_6_en"]).agg(**agg).reset_index()
+    nat = (d.assign(region_6="Cả nước", region_6_en="National")
+           .groupby(["region_6", "region_6_en"]).agg(**agg).reset_index())
     out = pd.concat([reg.sort_values("mean", ascending=False), nat], ignore_index=True)
     out.insert(0, "indicator", indicator)
     out.insert(0, "year", year)

@@ -67,7 +67,8 @@ def combine_scores(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def read_indicators() -> pd.DataFrame:
-    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted((paths.REFERENCE / "indicators").glob("*.csv"))]
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False)
+              for p in sorted((paths.REFERENCE / "indicators").glob("*.csv"))]
     df = pd.concat(frames, ignore_index=True).replace({"": pd.NA})
     out = pd.DataFrame({
         "index_id": df["index_id"].astype("string"), "indicator": df["indicator"].astype("string"),
@@ -92,7 +93,8 @@ def check_scales(scores: pd.DataFrame, indicators: pd.DataFrame) -> list[str]:
     keys = scores[["index_id", "indicator"]].drop_duplicates()
     for k in keys.itertuples(index=False):
         if (k.index_id, k.indicator) not in cat.index:
-            problems.append(f"indicator {k.index_id}/{k.indicator} is not in data/reference/indicators/{k.index_id}.csv")
+            problems.append(f"indicator {k.index_id}/{k.indicator} is not in "
+                            f"data/reference/indicators/{k.index_id}.csv")
     s = scores.merge(indicators[["index_id", "indicator", "scale_min", "scale_max", "unit"]],
                      on=["index_id", "indicator"], how="left", suffixes=("", "_catalogue"))
     wrong = s[s["unit_catalogue"].notna() & (s["unit"] != s["unit_catalogue"])]
@@ -111,7 +113,8 @@ def build_tables(raw_dir: Path = paths.RAW) -> dict[str, pd.DataFrame]:
     """Every processed table, validated, in memory (nothing is written)."""
     problems = manifest.verify_manifest(raw_dir)
     if problems:
-        raise SourceError(raw_dir / manifest.MANIFEST_NAME, "raw data does not match the manifest:\n  " + "\n  ".join(problems))
+        raise SourceError(raw_dir / manifest.MANIFEST_NAME,
+                          "raw data does not match the manifest:\n  " + "\n  ".join(problems))
     parts = {k: [as_raw_paths(f, raw_dir) for f in v] for k, v in read_sources(raw_dir).items()}
     validity.check(parts["scores"], parts["facts"])  # a unit only exists in its years
     scores, lost = combine_scores(parts["scores"])
@@ -121,14 +124,17 @@ def build_tables(raw_dir: Path = paths.RAW) -> dict[str, pd.DataFrame]:
                               kind="stable", na_position="first").reset_index(drop=True)
     quotes.check(facts)  # a fact's value must be in its own quote (or a reviewed exception)
     parts["conflicts"].append(consistency.conflicts(scores, facts))  # facts that cannot both be true
-    conflicts = pd.concat([conform(c, CONFLICT_COLUMNS) for c in parts["conflicts"] + [lost] if len(c)], ignore_index=True)
+    conflicts = pd.concat([conform(c, CONFLICT_COLUMNS) for c in parts["conflicts"] + [lost] if len(c)],
+                          ignore_index=True)
     conflicts = conflicts.sort_values(["index_id", "year", "province_code", "indicator", "source_a", "source_b"],
                                       kind="stable", na_position="first").drop_duplicates().reset_index(drop=True)
     indicators = read_indicators()
     tables = {
         "scores": scores, "facts": facts, "conflicts": conflicts, "indicators": indicators,
-        "provinces": provinces.provinces().astype({c: "string" for c in provinces.provinces().columns if c != "merged_2025"}),
-        "merger_2025": provinces.merger_2025().astype({c: "string" for c in provinces.merger_2025().columns if c != "merged"}),
+        "provinces": provinces.provinces().astype({c: "string" for c in provinces.provinces().columns
+                                                   if c != "merged_2025"}),
+        "merger_2025": provinces.merger_2025().astype({c: "string" for c in provinces.merger_2025().columns
+                                                       if c != "merged"}),
     }
     errors = []
     for name, df in tables.items():
@@ -255,7 +261,8 @@ def _build_data(raw_dir: Path, out_dir: Path, force: bool, log) -> dict:
         pq, csv = _serialise(df)
         blobs[out_dir / f"{name}.parquet"] = pq
         blobs[out_dir / f"{name}.csv"] = csv
-    blobs[out_dir / "README.md"] = (schema.data_dictionary() + "\n" + coverage_markdown(tables["scores"]) + "\n").encode()
+    blobs[out_dir / "README.md"] = (schema.data_dictionary() + "\n"
+                                    + coverage_markdown(tables["scores"]) + "\n").encode()
     remove_stale_temporaries(out_dir)
     for path, data in blobs.items():
         if not path.exists() or path.read_bytes() != data:
@@ -265,7 +272,8 @@ def _build_data(raw_dir: Path, out_dir: Path, force: bool, log) -> dict:
            for e in manifest.load_manifest(raw_dir)["files"]}  # verified by build_tables just now
     atomic_write_bytes(stamp, json.dumps({"inputs": key, "rows": counts, "raw": raw}, indent=1,
                                          sort_keys=True).encode())
-    log(f"built data/processed in {time.perf_counter() - t0:.1f} s: " + ", ".join(f"{n} {c}" for n, c in counts.items()))
+    log(f"built data/processed in {time.perf_counter() - t0:.1f} s: "
+        + ", ".join(f"{n} {c}" for n, c in counts.items()))
     return {"rebuilt": True, "rows": counts}
 
 

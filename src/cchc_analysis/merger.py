@@ -62,7 +62,8 @@ def unit_series(scores: pd.DataFrame, unit_code: str, index_id: str, indicator: 
     from 2025 (if supplied), with ``break_2025`` marking the first year of the new unit."""
     agg = to_units(scores[(scores.index_id == index_id) & (scores.indicator == indicator)])
     agg = agg[agg.unit_code == unit_code].assign(basis="aggregate of pre-2025 provinces")
-    parts = [agg[["year", "mean", "min", "max", "n", "n_constituents", "complete", "basis"]].rename(columns={"mean": "value"})]
+    parts = [agg[["year", "mean", "min", "max", "n", "n_constituents", "complete", "basis"]]
+             .rename(columns={"mean": "value"})]
     if unit_results is not None:
         own = unit_results[(unit_results.unit_code == unit_code) & (unit_results.year >= MERGER_YEAR)]
         parts.append(own[["year", "value"]].assign(basis="the 2025 unit itself"))

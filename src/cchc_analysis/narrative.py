@@ -339,12 +339,15 @@ def _components(data: BriefData, index_id: str, year: int, code: str, name_vi: s
     if len(comp) < 2:
         return None
     best, worst = comp.iloc[0], comp.iloc[-1]
-    (bv, be), (wv, we) = names.get(best.indicator, (best.indicator,) * 2), names.get(worst.indicator, (worst.indicator,) * 2)
+    (bv, be), (wv, we) = (names.get(best.indicator, (best.indicator,) * 2),
+                          names.get(worst.indicator, (worst.indicator,) * 2))
     n = int(best.n_ranked)
     return Claim("components",
-                 f"Trong {len(comp)} chỉ số thành phần {short} {year}, {name_vi} mạnh nhất ở “{bv}” (hạng {int(best['rank'])}/{n}) "
+                 f"Trong {len(comp)} chỉ số thành phần {short} {year}, "
+                 f"{name_vi} mạnh nhất ở “{bv}” (hạng {int(best['rank'])}/{n}) "
                  f"và yếu nhất ở “{wv}” (hạng {int(worst['rank'])}/{n}); thứ hạng tính lại từ bảng đầy đủ.",
-                 f"Of its {len(comp)} {short} {year} components, {name_en} is strongest in “{be}” ({ordinal(best['rank'])} of {n}) "
+                 f"Of its {len(comp)} {short} {year} components, "
+                 f"{name_en} is strongest in “{be}” ({ordinal(best['rank'])} of {n}) "
                  f"and weakest in “{we}” ({ordinal(worst['rank'])} of {n}); ranks recomputed from the full table.",
                  (_source(best),))
 
@@ -385,7 +388,8 @@ LEVEL_WORDS = {"procedures_provincial": ("cấp tỉnh", "provincial"), "procedu
                "procedures_commune": ("cấp xã", "commune")}
 
 
-def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str, name_en: str) -> tuple[list[Claim], list[str]]:
+def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str,
+                      name_en: str) -> tuple[list[Claim], list[str]]:
     """Procedures by level, dossiers, plan tasks and other reported counts; plus what is missing."""
     own = procedures.province_facts(data.facts, code, year)
     claims, used = [], set()
@@ -411,7 +415,8 @@ def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str, name_
         head_en = f"{name_en} has {en(total, 0)} administrative procedures in force" if total is not None else \
             f"{name_en}: procedures by level"
         claims.append(Claim("procedures", f"{head_vi}{': ' + lv_vi if lv_vi else ''}{check_vi}.",
-                            f"{head_en}{': ' + lv_en if lv_en else ''}{check_en}.", (_source(t if t is not None else levels[0][1]),)))
+                            f"{head_en}{': ' + lv_en if lv_en else ''}{check_en}.",
+                            (_source(t if t is not None else levels[0][1]),)))
         used |= {"procedures_total", *LEVEL_WORDS}
         break
     else:
@@ -527,7 +532,8 @@ def _targets(data: BriefData, year: int, code: str, name_vi: str, name_en: str) 
             else:
                 st_vi = {"met": "đã đạt", "not met": "chưa đạt"}.get(g.status_en, "không so sánh được")
                 tv, te = TIER_WORDS.get(have, (have, have))
-                items_vi.append(f"{short} {g.target_as_stated}: năm {int(g.latest_year)} thuộc {tv} ({how_vi}), {st_vi}")
+                items_vi.append(f"{short} {g.target_as_stated}: "
+                                f"năm {int(g.latest_year)} thuộc {tv} ({how_vi}), {st_vi}")
                 items_en.append(f"{short} {g.target_en}: {int(g.latest_year)} in {te} ({how_en}), {g.status_en}")
         sources.append(g.source)
     stated = gaps.stated_on.dropna().unique()
@@ -536,7 +542,8 @@ def _targets(data: BriefData, year: int, code: str, name_vi: str, name_en: str) 
     ty = ", ".join(str(int(t)) for t in sorted(gaps.target_year.unique()))
     return Claim("targets", f"Mục tiêu đến {ty}{when_vi}, so với số liệu công bố gần nhất đến năm {year}: "
                  + "; ".join(items_vi) + ".",
-                 f"Targets for {ty}{when_en}, against the latest published values up to {year}: " + "; ".join(items_en) + ".",
+                 f"Targets for {ty}{when_en}, against the latest published values up to {year}: "
+                 + "; ".join(items_en) + ".",
                  tuple(dict.fromkeys(sources)))
 
 
@@ -695,10 +702,12 @@ def national_brief(year: int, data: BriefData | None = None) -> Brief:
             med = v.value.median()
             mv, me = value_words(med, top.unit)
             s_vi = (f"{short} {year}: bảng đầy đủ {cov['n_value']}/{cov['of']} tỉnh; đứng đầu "
-                    f"{data.names.get(top.province_code)} ({tv}), cuối bảng {data.names.get(bottom.province_code)} ({bv}), "
+                    f"{data.names.get(top.province_code)} ({tv}), "
+                    f"cuối bảng {data.names.get(bottom.province_code)} ({bv}), "
                     f"trung vị {mv}")
             s_en = (f"{short} {year}: full table of {cov['n_value']} of {cov['of']} provinces; top "
-                    f"{data.names_en.get(top.province_code)} ({te}), bottom {data.names_en.get(bottom.province_code)} ({be}), "
+                    f"{data.names_en.get(top.province_code)} ({te}), "
+                    f"bottom {data.names_en.get(bottom.province_code)} ({be}), "
                     f"median {me}")
             ch = y[y.rank_change.notna()]
             if len(ch) >= MIN_MOVERS:
@@ -714,8 +723,9 @@ def national_brief(year: int, data: BriefData | None = None) -> Brief:
         else:
             n = max(cov["n_value"], cov["rows"])
             out.claims.append(Claim(
-                "index", f"{short} {year}: nguồn của chúng tôi chỉ có {n}/{cov['of']} tỉnh (dữ liệu một phần từ tin tức và "
-                f"tài liệu đã dẫn), nên không lập bảng xếp hạng; chỉ trình bày thứ hạng công bố.",
+                "index", f"{short} {year}: nguồn của chúng tôi chỉ có {n}/{cov['of']} tỉnh "
+                f"(dữ liệu một phần từ tin tức và tài liệu đã dẫn), "
+                f"nên không lập bảng xếp hạng; chỉ trình bày thứ hạng công bố.",
                 f"{short} {year}: our sources cover {n} of {cov['of']} provinces (partial, from the news and documents "
                 f"cited), so no ranking is computed; only published ranks are shown.", ()))
     f = data.facts
@@ -724,7 +734,8 @@ def national_brief(year: int, data: BriefData | None = None) -> Brief:
     if n:
         out.claims.append(Claim("procedures", f"Thống kê TTHC năm {year}: có số liệu của {n} tỉnh/đơn vị "
                                 f"({len(p)} số liệu), không phải toàn bộ các tỉnh.",
-                                f"Procedure statistics {year}: figures for {plural(n, 'province or unit', 'provinces or units')}"
+                                f"Procedure statistics {year}: figures for "
+                                f"{plural(n, 'province or unit', 'provinces or units')}"
                                 f" ({plural(len(p), 'figure')}), not all provinces.", ()))
     if not out.claims:
         out.claims.append(Claim("missing", f"Không có chỉ số nào trong nguồn dữ liệu cho năm {year}.",

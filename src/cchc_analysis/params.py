@@ -30,7 +30,8 @@ def check_names(notebook: Path, given: dict) -> dict:
 
 def as_year(value, available: list[int] | None = None) -> int:
     """An int year (bools and floats with decimals rejected); with `available`, one that has data."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str) and not re.fullmatch(r"\d{4}", value.strip())):
+    if (isinstance(value, bool) or not isinstance(value, (int, str))
+            or (isinstance(value, str) and not re.fullmatch(r"\d{4}", value.strip()))):
         raise ParameterError(f"year must be a whole number like 2020, got {value!r} ({type(value).__name__})")
     year = int(value)
     if available is not None and year not in available:

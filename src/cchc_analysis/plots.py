@@ -80,10 +80,12 @@ def bump_chart(ranks: pd.DataFrame, focal: str, peers: list[str], labels: dict[s
         if placed and y < placed[-1] + gap:
             y = placed[-1] + gap
         placed.append(y)
-        ax.annotate(nfc(f"{labels.get(code, code)} ({int(end['rank'])})"), (end.year, end["rank"]), xytext=(end.year + 0.12, y),
+        ax.annotate(nfc(f"{labels.get(code, code)} ({int(end['rank'])})"), (end.year, end["rank"]),
+                    xytext=(end.year + 0.12, y),
                     textcoords="data", va="center", fontsize=8.5, color=colours[code],
                     fontweight="bold" if code == focal else "normal",
-                    arrowprops=dict(arrowstyle="-", color=colours[code], lw=0.5) if abs(y - end["rank"]) > 0.3 else None)
+                    arrowprops=(dict(arrowstyle="-", color=colours[code], lw=0.5)
+                                if abs(y - end["rank"]) > 0.3 else None))
     ax.set_ylim(max(n_max, placed[-1] if placed else n_max) + 1, 0.5)
     ax.set_xticks(sorted(ranks.year.unique()))
     ax.set_xlim(ranks.year.min() - 0.2, last_year + 1.4)

@@ -81,8 +81,9 @@ def overview(ctx: Context) -> pd.DataFrame:
     k = procedures.kpis(own)
     save_table(k, ctx.output_dir, "procedure_kpis")
     have = set(own.metric)
-    wanted = [m for m, _ in LEVELS] + ["procedures_total", "procedures_simplified", "procedures_online_full",
-                                       "procedures_online_partial"] + [m for m, _ in DOSSIER_METRICS] + ["on_time_rate", "plan_tasks_total"]
+    wanted = ([m for m, _ in LEVELS]
+              + ["procedures_total", "procedures_simplified", "procedures_online_full", "procedures_online_partial"]
+              + [m for m, _ in DOSSIER_METRICS] + ["on_time_rate", "plan_tasks_total"])
     labels = procedures.metric_labels()
     missing = [labels.label_vi.get(m, m) for m in wanted if m not in have]
     periods = sorted(own.period.dropna().unique())
@@ -140,18 +141,22 @@ def inventory(ctx: Context) -> pd.DataFrame:
         for x in r.itertuples():
             rows.append({"metric": m, "label": label, "component": x.component, "value": x.value,
                          "value_as_written": x.value_as_written, "period": x.period, "source_url": x.source_url})
-    tab = pd.DataFrame(rows, columns=["metric", "label", "component", "value", "value_as_written", "period", "source_url"])
+    tab = pd.DataFrame(rows, columns=["metric", "label", "component", "value", "value_as_written", "period",
+                                      "source_url"])
     save_table(tab, ctx.output_dir, "procedure_inventory")
     lv = tab[tab.metric.isin([m for m, _ in LEVELS]) & tab.component.isna()]
     if lv.empty:
-        show_md(esc(f"Không có số TTHC theo cấp của {ctx.focal} năm {ctx.year}. / No procedures-by-level count for this year."))
+        show_md(esc(f"Không có số TTHC theo cấp của {ctx.focal} năm {ctx.year}. / "
+                    "No procedures-by-level count for this year."))
         return tab
     total = tab[(tab.metric == "procedures_total") & tab.component.isna()]
     t = float(total.value.iloc[0]) if len(total) else lv.value.sum()
     show_fig(plots.bars(list(lv.label), list(lv.value), f"TTHC đang áp dụng theo cấp — {ctx.focal} {ctx.year}",
                         "Procedures in force by level", "Số TTHC / procedures", fmt="{:,.0f}", from_zero=True))
-    parts = "; ".join(f"{r.label.split(' / ')[0]} {num_vi(r.value, 0)} ({num_vi(100 * r.value / t, 1)}%)" for r in lv.itertuples())
-    show_md(esc(f"{ctx.focal} có {num_vi(t, 0)} TTHC: {parts}. / {ctx.focal_en} has {num_en(t, 0)} procedures in force."))
+    parts = "; ".join(f"{r.label.split(' / ')[0]} {num_vi(r.value, 0)} ({num_vi(100 * r.value / t, 1)}%)"
+                      for r in lv.itertuples())
+    show_md(esc(f"{ctx.focal} có {num_vi(t, 0)} TTHC: {parts}. / "
+                f"{ctx.focal_en} has {num_en(t, 0)} procedures in force."))
     show_table(tab.drop(columns=["source_url"]))
     return tab
 
@@ -169,7 +174,8 @@ def dossier_handling(ctx: Context) -> pd.DataFrame:
         return tab
     for period, g in counts.groupby("period"):
         labels = dict(DOSSIER_METRICS)
-        show_fig(plots.bars([labels[m] for m in g.metric], list(g.value), f"Giải quyết hồ sơ — {ctx.focal}, kỳ {period}",
+        show_fig(plots.bars([labels[m] for m in g.metric], list(g.value),
+                            f"Giải quyết hồ sơ — {ctx.focal}, kỳ {period}",
                             f"Dossier handling, period {period}", "Số hồ sơ / dossiers", fmt="{:,.0f}", from_zero=True))
     show_table(procedures.labelled(tab).drop(columns=["quote", "kpi"]))
     return tab
@@ -231,10 +237,12 @@ def history_and_neighbours(ctx: Context) -> pd.DataFrame:
                     f"{ctx.focal_en} has no procedure statistics for {ctx.year} to compare with the year before."))
     else:
         had = int(tab[(tab.province == ctx.focal) & (tab.year == ctx.year - 1)].value.notna().sum())
-        show_md(esc(f"Năm trước ({ctx.year - 1}): {had} trong {len(own)} số liệu của {ctx.focal} có số cùng loại kỳ đã công bố. "
+        show_md(esc(f"Năm trước ({ctx.year - 1}): {had} trong {len(own)} số liệu của {ctx.focal} "
+                    "có số cùng loại kỳ đã công bố. "
                     f"Các tỉnh cùng vùng chỉ được so sánh bằng tỷ lệ (%), cùng loại kỳ ({', '.join(sorted(kinds))}). / "
-                    f"Previous year ({ctx.year - 1}): {had} of the {len(own)} figures have a published value for the same "
-                    f"kind of period. The region's provinces are compared on rates (%) only, same period kind."))
+                    f"Previous year ({ctx.year - 1}): {had} of the {len(own)} figures have a published value "
+                    "for the same kind of period. "
+                    "The region's provinces are compared on rates (%) only, same period kind."))
     if len(shown):
         show_table(shown, max_rows=60)
     return tab
@@ -244,7 +252,8 @@ def cross_province(ctx: Context) -> pd.DataFrame:
     """Procedure-related measures of every province side by side, focal province marked."""
     d = _measure_rows(ctx.ranked[ctx.ranked.year == ctx.year])
     if d.empty:
-        show_md(f"*Năm {ctx.year} không có chỉ số liên quan đến thủ tục / no procedure-related index measures this year.*")
+        show_md(f"*Năm {ctx.year} không có chỉ số liên quan đến thủ tục / "
+                "no procedure-related index measures this year.*")
         return pd.DataFrame()
     label = {(i, k): en for i, k, _vi, en, _v in MEASURES}
     d = d.assign(measure=[label[(i, k)] for i, k in zip(d.index_id, d.indicator)])
@@ -252,22 +261,24 @@ def cross_province(ctx: Context) -> pd.DataFrame:
     wide.insert(1, "province", wide.province_code.map(ctx.names))
     save_table(wide, ctx.output_dir, "cross_province_measures")
     cover = d.groupby("measure").agg(provinces=("province_code", "nunique"), coverage=("coverage", "first"))
-    show_md(esc("Số tỉnh có dữ liệu / provinces covered: " + "; ".join(f"{m}: {r.provinces} ({r.coverage})" for m, r in cover.iterrows())))
+    show_md(esc("Số tỉnh có dữ liệu / provinces covered: "
+                + "; ".join(f"{m}: {r.provinces} ({r.coverage})" for m, r in cover.iterrows())))
     full = [m for m in wide.columns[2:] if wide[m].notna().sum() >= 20]
     if full:
         mat = wide.set_index("province")[full]
         mat = mat.sort_values(full[0], ascending=False)
         z = (mat - mat.mean()) / mat.std()
         show_fig(plots.heatmap(z, f"Các thước đo liên quan đến thủ tục, {ctx.year} (điểm chuẩn hoá z)",
-                               "Procedure-related measures by province (z-scores within each measure)", focal_label=ctx.focal,
-                               center=0, cmap="RdYlGn"))
+                               "Procedure-related measures by province (z-scores within each measure)",
+                               focal_label=ctx.focal, center=0, cmap="RdYlGn"))
     if len(full) >= 2:
         a, b = full[0], full[1]
         show_fig(plots.scatter(wide, a, b, "province", ctx.focal, f"{a} và {b}, {ctx.year}",
                                "Do the views agree? Each dot is a province", a, b))
         rho = wide[[a, b]].dropna().corr(method="spearman").iloc[0, 1]
         n = len(wide[[a, b]].dropna())
-        show_md(esc(f"Hệ số Spearman giữa {a} và {b}: {num_vi(rho)} (n = {n}). / Spearman rho {num_en(rho)} over {n} provinces."))
+        show_md(esc(f"Hệ số Spearman giữa {a} và {b}: {num_vi(rho)} (n = {n}). / "
+                    f"Spearman rho {num_en(rho)} over {n} provinces."))
     focal = d[d.province_code == ctx.province][["measure", "value", "rank", "rank_source", "n_ranked", "coverage"]]
     save_table(focal, ctx.output_dir, "cross_province_focal")
     if len(focal):
@@ -305,7 +316,8 @@ def dossier_export(ctx: Context) -> pd.DataFrame:
         raise SystemExit(f"dossier export error: {e}") from None
     save_table(by_level, ctx.output_dir, "export_kpis_by_level")
     save_table(by_month, ctx.output_dir, "export_kpis_by_month")
-    label = ("**DỮ LIỆU TỔNG HỢP GIẢ LẬP / SYNTHETIC – generated for tests and benchmarks, not a province's real data.** "
+    label = ("**DỮ LIỆU TỔNG HỢP GIẢ LẬP / SYNTHETIC – generated for tests and benchmarks, "
+             "not a province's real data.** "
              if by_level.attrs.get("synthetic") else "")
     as_of = by_level.attrs.get("as_of")
     show_md(label + esc(f"Tệp / export: {ctx.dossiers_path.name}; tính đến / as of {as_of}"))
@@ -316,10 +328,11 @@ def dossier_export(ctx: Context) -> pd.DataFrame:
         outside = int(by_month.loc[~months.str.startswith(str(ctx.year)), n_col].sum()) if n_col else None
         count_vi = f" ({num_vi(outside, 0)} hồ sơ)" if outside is not None else ""
         count_en = f" ({num_en(outside, 0)} dossiers)" if outside is not None else ""
-        show_md("**" + esc(f"Lưu ý: tệp có hồ sơ tiếp nhận ngoài năm {ctx.year}: {', '.join(other)}{count_vi}. Bảng theo "
-                           f"tháng chỉ giữ năm {ctx.year}; bảng theo cấp tính trên toàn bộ tệp. / Note: the export has "
-                           f"dossiers received outside {ctx.year}: {', '.join(other)}{count_en}. The monthly table keeps "
-                           f"{ctx.year} only; the by-level table covers the whole file.") + "**")
+        show_md("**" + esc(f"Lưu ý: tệp có hồ sơ tiếp nhận ngoài năm {ctx.year}: {', '.join(other)}{count_vi}. "
+                           f"Bảng theo tháng chỉ giữ năm {ctx.year}; bảng theo cấp tính trên toàn bộ tệp. / "
+                           f"Note: the export has dossiers received outside {ctx.year}: {', '.join(other)}{count_en}. "
+                           f"The monthly table keeps {ctx.year} only; "
+                           "the by-level table covers the whole file.") + "**")
         by_month = by_month[months.str.startswith(str(ctx.year))].reset_index(drop=True)
         save_table(by_month, ctx.output_dir, "export_kpis_by_month")
     show_table(by_level)

@@ -17,16 +17,25 @@ PROC_INDEX_IDS = ["tthc", "index766", "other"]  # "other": reform-plan tasks, st
 
 # KPI id → (numerator metric, denominator metric, name_vi, name_en, stated-rate metric or None)
 RATIOS = {
-    "share_provincial": ("procedures_provincial", "procedures_total", "Tỷ lệ TTHC cấp tỉnh", "Share of procedures at provincial level", None),
-    "share_district": ("procedures_district", "procedures_total", "Tỷ lệ TTHC cấp huyện", "Share at district level", None),
+    "share_provincial": ("procedures_provincial", "procedures_total", "Tỷ lệ TTHC cấp tỉnh",
+                         "Share of procedures at provincial level", None),
+    "share_district": ("procedures_district", "procedures_total", "Tỷ lệ TTHC cấp huyện",
+                       "Share at district level", None),
     "share_commune": ("procedures_commune", "procedures_total", "Tỷ lệ TTHC cấp xã", "Share at commune level", None),
-    "online_full_share": ("procedures_online_full", "procedures_total", "Tỷ lệ TTHC trực tuyến toàn trình", "Share of procedures fully online", None),
-    "simplified_rate": ("procedures_simplified", "procedures_total", "Tỷ lệ TTHC được đơn giản hoá", "Share of procedures simplified", None),
-    "resolution_rate": ("dossiers_resolved", "dossiers_received", "Tỷ lệ hồ sơ đã giải quyết", "Dossiers resolved, % of received", "resolved_rate"),
-    "ahead_share": ("dossiers_ahead_of_time", "dossiers_resolved", "Tỷ lệ hồ sơ trước hạn", "Resolved ahead of time, % of resolved", "ahead_of_time_rate"),
-    "late_share": ("dossiers_late", "dossiers_resolved", "Tỷ lệ hồ sơ trễ hạn", "Resolved late, % of resolved", "late_rate"),
-    "online_dossier_share": ("dossiers_received_online", "dossiers_received", "Tỷ lệ hồ sơ trực tuyến", "Online dossiers, % of received", "online_dossier_rate"),
-    "plan_completion": ("plan_tasks_done", "plan_tasks_total", "Tỷ lệ hoàn thành kế hoạch CCHC", "Reform plan tasks done, % of planned", "plan_completion_rate"),
+    "online_full_share": ("procedures_online_full", "procedures_total", "Tỷ lệ TTHC trực tuyến toàn trình",
+                          "Share of procedures fully online", None),
+    "simplified_rate": ("procedures_simplified", "procedures_total", "Tỷ lệ TTHC được đơn giản hoá",
+                        "Share of procedures simplified", None),
+    "resolution_rate": ("dossiers_resolved", "dossiers_received", "Tỷ lệ hồ sơ đã giải quyết",
+                        "Dossiers resolved, % of received", "resolved_rate"),
+    "ahead_share": ("dossiers_ahead_of_time", "dossiers_resolved", "Tỷ lệ hồ sơ trước hạn",
+                    "Resolved ahead of time, % of resolved", "ahead_of_time_rate"),
+    "late_share": ("dossiers_late", "dossiers_resolved", "Tỷ lệ hồ sơ trễ hạn",
+                   "Resolved late, % of resolved", "late_rate"),
+    "online_dossier_share": ("dossiers_received_online", "dossiers_received", "Tỷ lệ hồ sơ trực tuyến",
+                             "Online dossiers, % of received", "online_dossier_rate"),
+    "plan_completion": ("plan_tasks_done", "plan_tasks_total", "Tỷ lệ hoàn thành kế hoạch CCHC",
+                        "Reform plan tasks done, % of planned", "plan_completion_rate"),
 }
 PARTS = {"procedures_total": ["procedures_provincial", "procedures_district", "procedures_commune"],
          "procedures_online_full": ["procedures_online_full_provincial", "procedures_online_full_district",
@@ -161,7 +170,8 @@ def kpis(f: pd.DataFrame) -> pd.DataFrame:
                 rows.append({"kpi": kpi, "kind": "computed", "value": 100 * a.value / b.value, "unit": "percent",
                              "value_as_written": f"{a.value_as_written} / {b.value_as_written}", "period": a.period,
                              "source_url": a.source_url, "quote": f"{name_vi} / {name_en}: {num} ÷ {den}"})
-    return pd.DataFrame(rows, columns=["kpi", "kind", "value", "unit", "value_as_written", "period", "source_url", "quote"])
+    return pd.DataFrame(rows, columns=["kpi", "kind", "value", "unit", "value_as_written", "period", "source_url",
+                                       "quote"])
 
 
 def same_kind(a, b) -> bool:
@@ -190,10 +200,11 @@ def consistency_checks(f: pd.DataFrame) -> pd.DataFrame:
             srcs = "; ".join(sorted({t.source_url} | {p.source_url for p in ps}))
             if len(ps) == len(parts):
                 add(f"{' + '.join(named)} = {total} [{doc}]", t.value, parts_sum, 0, srcs)
-            else:  # some levels not stated: equal is consistent, more than the total is not, less cannot be judged
+            else:
+                # some levels not stated: equal is consistent, more than the total is not, less cannot be judged
                 ok = True if parts_sum == t.value else (False if parts_sum > t.value else None)
-                rows.append({"check": f"{' + '.join(named)} ≤ {total} [{doc}]", "stated": t.value, "computed": parts_sum,
-                             "tolerance": 0, "ok": ok, "sources": srcs,
+                rows.append({"check": f"{' + '.join(named)} ≤ {total} [{doc}]", "stated": t.value,
+                             "computed": parts_sum, "tolerance": 0, "ok": ok, "sources": srcs,
                              "note": "not every level is stated: " + ", ".join(sorted(set(parts) - set(named)))})
         rec, res = one.get("dossiers_received"), one.get("dossiers_resolved")
         if rec is not None and res is not None:
@@ -211,7 +222,8 @@ def consistency_checks(f: pd.DataFrame) -> pd.DataFrame:
             s, a, b = one.get(stated), one.get(num), one.get(den)
             if s is not None and a is not None and b is not None and b.value and same_kind(a, b):
                 add(f"{stated} vs {num} ÷ {den} [{doc}]", s.value, 100 * a.value / b.value,
-                    printed_tolerance(s.value_as_written), "; ".join(sorted({s.source_url, a.source_url, b.source_url})))
+                    printed_tolerance(s.value_as_written),
+                    "; ".join(sorted({s.source_url, a.source_url, b.source_url})))
     out = pd.DataFrame(rows, columns=["check", "stated", "computed", "tolerance", "ok", "sources", "note"])
     out["flag"] = out["ok"].map({True: "ok", False: "KHÔNG KHỚP / INCONSISTENT", None: "–"})
     return out

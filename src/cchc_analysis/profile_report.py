@@ -149,7 +149,8 @@ def identity_table(p: Profile) -> pd.DataFrame:
     return pd.DataFrame([{"code": p.code, "province": r["name"], "full_name": r.full_name, "name_en": r.name_en,
                           "region_6": r.region_6, "region_6_en": r.region_6_en, "valid": valid,
                           "unit_2025_code": r.unit_2025_code if isinstance(r.unit_2025_code, str) else "01",
-                          "unit_2025_name": r.unit_2025_name if isinstance(r.unit_2025_name, str) else "Thành phố Hà Nội"}])
+                          "unit_2025_name": (r.unit_2025_name if isinstance(r.unit_2025_name, str)
+                                             else "Thành phố Hà Nội")}])
 
 
 def indices_published_for_units_2025(scores: pd.DataFrame) -> bool:
@@ -204,8 +205,9 @@ def index_history(p: Profile, codes: list[str] | None = None) -> pd.DataFrame:
          "note", "source_file"]]
     tab = tab.assign(stated_rank_change=stated_changes(p, tab), scale=_scales(p, tab))
     order = {i: k for k, i in enumerate(INDEX_ORDER)}
-    return tab.sort_values(["index", "year", "province_code"], key=lambda s: s.map(lambda v: order.get(str(v).lower(), v))
-                           if s.name == "index" else s).reset_index(drop=True)
+    return tab.sort_values(["index", "year", "province_code"],
+                           key=lambda s: (s.map(lambda v: order.get(str(v).lower(), v))
+                                          if s.name == "index" else s)).reset_index(drop=True)
 
 
 def _scales(p: Profile, tab: pd.DataFrame) -> pd.Series:
@@ -362,7 +364,8 @@ def region_codes(code: str) -> list[str]:
 def region_table(p: Profile, code: str) -> pd.DataFrame:
     """Each index's latest full year: the region's provinces, value and rank (pure)."""
     peers = region_codes(code)
-    d = p.changed[(p.changed.indicator == "overall") & (p.changed.coverage == "full") & p.changed.province_code.isin(peers)]
+    d = p.changed[(p.changed.indicator == "overall") & (p.changed.coverage == "full")
+                  & p.changed.province_code.isin(peers)]
     rows = []
     for idx in INDEX_ORDER:
         di = d[(d.index_id == idx) & d["rank"].notna()]

@@ -124,7 +124,8 @@ def changes(ranked: pd.DataFrame, indicators: pd.DataFrame, base_year: int | Non
     else:
         df["prev_year"] = base_year
     df["prev_year"] = df["prev_year"].astype("Int64")
-    base = df[key + ["year", "value", "rank"]].rename(columns={"year": "prev_year", "value": "prev_value", "rank": "prev_rank"})
+    base = df[key + ["year", "value", "rank"]].rename(columns={"year": "prev_year", "value": "prev_value",
+                                                               "rank": "prev_rank"})
     df = df.merge(base, on=key + ["prev_year"], how="left")
     ok, notes = [], []
     merged = _merged_units()
@@ -145,7 +146,8 @@ def changes(ranked: pd.DataFrame, indicators: pd.DataFrame, base_year: int | Non
     return df.sort_values(["index_id", "year", "indicator", "province_code"]).reset_index(drop=True)
 
 
-def movers(changed: pd.DataFrame, index_id: str, year: int, indicator: str = "overall", n: int = 5) -> dict[str, pd.DataFrame]:
+def movers(changed: pd.DataFrame, index_id: str, year: int, indicator: str = "overall",
+           n: int = 5) -> dict[str, pd.DataFrame]:
     """Top-n risers and fallers by rank change (ties broken by score change, then code)."""
     d = changed[(changed.index_id == index_id) & (changed.year == year) & (changed.indicator == indicator)
                 & changed.rank_change.notna()]
@@ -182,6 +184,7 @@ def normalise(scores: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
     df["zscore"] = (df["value"] - mean) / std.replace(0, np.nan)
     lo, hi = g.transform("min"), g.transform("max")
     df["minmax"] = (df["value"] - lo) / (hi - lo).replace(0, np.nan)
-    mx = df.merge(indicators[["index_id", "indicator", "scale_max"]], on=["index_id", "indicator"], how="left")["scale_max"]
+    mx = df.merge(indicators[["index_id", "indicator", "scale_max"]], on=["index_id", "indicator"],
+                  how="left")["scale_max"]
     df["pct_of_max"] = (df["value"] / mx.to_numpy() * 100).astype("float64")
     return df

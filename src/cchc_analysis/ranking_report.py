@@ -46,7 +46,8 @@ class Context(ReportContext):
         if r.empty:
             return indicator, indicator
         r = r.iloc[0]
-        return (r.name_vi if isinstance(r.name_vi, str) else indicator), (r.name_en if isinstance(r.name_en, str) else indicator)
+        return ((r.name_vi if isinstance(r.name_vi, str) else indicator),
+                (r.name_en if isinstance(r.name_en, str) else indicator))
 
 
 def setup(year, province="67", indices=None, window=5, output_dir=None) -> Context:
@@ -107,20 +108,22 @@ def coverage_note(ctx: Context) -> pd.DataFrame:
         if r.coverage.startswith("không"):
             lines.append(f"- {r.index}: không có dữ liệu năm {ctx.year} / no data for {ctx.year}.")
         elif r.coverage.startswith("một phần"):
-            lines.append(f"- {r.index}: **chỉ một phần** — {r.provinces_with_score} tỉnh có điểm, {r.provinces_with_rank} có thứ hạng "
-                         f"(không phải bảng xếp hạng đầy đủ) / **partial** — "
-                         f"{r.provinces_with_score} {'province' if r.provinces_with_score == 1 else 'provinces'} with a "
-                         f"score, {r.provinces_with_rank} with a rank (not a full ranking).")
+            lines.append(f"- {r.index}: **chỉ một phần** — {r.provinces_with_score} tỉnh có điểm, "
+                         f"{r.provinces_with_rank} có thứ hạng (không phải bảng xếp hạng đầy đủ) / **partial** — "
+                         f"{r.provinces_with_score} {'province' if r.provinces_with_score == 1 else 'provinces'} "
+                         f"with a score, {r.provinces_with_rank} with a rank (not a full ranking).")
         else:
             miss = f"; thiếu / missing: {esc(r.missing_provinces)}" if r.missing_provinces else ""
-            lines.append(f"- {r.index}: đầy đủ / full — {r.provinces_with_score} tỉnh / provinces{miss}.{_rank_agreement(ctx, r.index.lower())}")
+            lines.append(f"- {r.index}: đầy đủ / full — {r.provinces_with_score} tỉnh / provinces{miss}."
+                         f"{_rank_agreement(ctx, r.index.lower())}")
     show_md("\n".join(lines))
     return cov
 
 
 def _rank_agreement(ctx: Context, index_id: str) -> str:
     """Whether our competition ranks reproduce the published ones this year (ranking.rank_check)."""
-    d = ctx.ranked[(ctx.ranked.index_id == index_id) & (ctx.ranked.year == ctx.year) & (ctx.ranked.indicator == "overall")]
+    d = ctx.ranked[(ctx.ranked.index_id == index_id) & (ctx.ranked.year == ctx.year)
+                   & (ctx.ranked.indicator == "overall")]
     n_pub = int(d.published_rank.notna().sum())
     if n_pub == 0:
         return " Không có thứ hạng công bố; thứ hạng được tính / no published ranks; ranks are computed."
@@ -159,10 +162,11 @@ def conflicts_note(ctx: Context, index_id: str) -> pd.DataFrame:
              "source_a", "source_b"]]
     save_table(tab, ctx.output_dir, f"conflicts_{index_id}")
     who = ", ".join(sorted(set(tab.province)))
-    show_md(f"**Nguồn mâu thuẫn / conflicting sources:** {len(tab)} trường hợp các nguồn không thể cùng đúng hoặc khác "
-            f"nhau ({esc(who)}); bảng trên giữ giá trị đã chọn, cả hai nguồn được lưu trong `conflicts_{index_id}.csv` / "
-            f"{len(tab)} cases where sources differ or cannot both be true ({esc(who)}); the table above keeps the chosen "
-            f"value, both sources are kept in `conflicts_{index_id}.csv`.")
+    show_md(f"**Nguồn mâu thuẫn / conflicting sources:** {len(tab)} trường hợp "
+            f"các nguồn không thể cùng đúng hoặc khác nhau ({esc(who)}); bảng trên giữ giá trị đã chọn, "
+            f"cả hai nguồn được lưu trong `conflicts_{index_id}.csv` / "
+            f"{len(tab)} cases where sources differ or cannot both be true ({esc(who)}); "
+            f"the table above keeps the chosen value, both sources are kept in `conflicts_{index_id}.csv`.")
     show_table(tab.drop(columns=["source_a", "source_b"]))
     return tab
 
@@ -182,9 +186,11 @@ def commentary_rank(ctx: Context, index_id: str, indicator: str = "overall") -> 
     if f.empty:
         return (f"{name} không có dữ liệu {up} năm {ctx.year}. / {name_en} has no {up} data for {ctx.year}.")
     r = f.iloc[0]
-    of = int(r.n_ranked) if r.rank_source == "computed" else (_existing(ctx.year) if r.rank_source == "published" else None)
+    of = (int(r.n_ranked) if r.rank_source == "computed"
+          else (_existing(ctx.year) if r.rank_source == "published" else None))
     rank_txt_vi = f"xếp thứ {int(r['rank'])}" + (f"/{of}" if of else "") if pd.notna(r["rank"]) else "chưa có thứ hạng"
-    rank_txt_en = f"ranked {ordinal_en(r['rank'])}" + (f" of {of}" if of else "") if pd.notna(r["rank"]) else "has no rank"
+    rank_txt_en = (f"ranked {ordinal_en(r['rank'])}" + (f" of {of}" if of else "") if pd.notna(r["rank"])
+                   else "has no rank")
     val_vi = f" ({num_vi(r.value)} điểm)" if pd.notna(r.value) else ""
     val_en = f" ({num_en(r.value)} points)" if pd.notna(r.value) else ""
     ch_vi = ch_en = ""
@@ -199,7 +205,8 @@ def commentary_rank(ctx: Context, index_id: str, indicator: str = "overall") -> 
     elif isinstance(r.note, str) and r.note.startswith("not comparable"):
         ch_vi, ch_en = " (không so sánh được với năm trước do thay đổi phương pháp)", f" ({r.note})"
     n = len(d)
-    partial_vi = f" — thứ hạng công bố; nguồn chỉ có {n}/{_existing(ctx.year)} tỉnh năm này" if r.coverage == "partial" else ""
+    partial_vi = (f" — thứ hạng công bố; nguồn chỉ có {n}/{_existing(ctx.year)} tỉnh năm này"
+                  if r.coverage == "partial" else "")
     partial_en = (f" — published rank; our sources cover {n} of {_existing(ctx.year)} provinces this year"
                   if r.coverage == "partial" else "")
     return (f"{name} {rank_txt_vi} về {up} {ctx.year}{val_vi}{ch_vi}{partial_vi}. / "
@@ -213,24 +220,29 @@ def _places(k: int) -> str:
 def distribution(ctx: Context, index_id: str) -> None:
     d = ctx.year_rows(index_id)
     if d.value.notna().sum() < 5:
-        show_md(f"*{index_id.upper()} {ctx.year}: quá ít tỉnh có điểm để vẽ phân bố / too few provinces with a score for a distribution.*")
+        show_md(f"*{index_id.upper()} {ctx.year}: quá ít tỉnh có điểm để vẽ phân bố / "
+                "too few provinces with a score for a distribution.*")
         return
     f = d[d.province_code == ctx.province].value
     fv = float(f.iloc[0]) if len(f) and pd.notna(f.iloc[0]) else None
     show_fig(plots.distribution(d.value, fv, ctx.focal, f"Phân bố điểm {index_id.upper()} {ctx.year}",
-                                f"Distribution of {index_id.upper()} scores" + (" (partial)" if not ctx.is_full(index_id) else ""),
+                                f"Distribution of {index_id.upper()} scores"
+                                + (" (partial)" if not ctx.is_full(index_id) else ""),
                                 "Điểm / score"))
     med = d.value.median()
     n, of = int(d.value.notna().sum()), _existing(ctx.year)
     if ctx.province is None:
-        basis_vi = "" if ctx.is_full(index_id) else f" (chỉ các tỉnh mà nguồn đưa tin, trên {of}; không đại diện cho cả nước)"
-        basis_en = "" if ctx.is_full(index_id) else f" (only the provinces the sources reported, of {of}; not the country)"
+        basis_vi = ("" if ctx.is_full(index_id)
+                    else f" (chỉ các tỉnh mà nguồn đưa tin, trên {of}; không đại diện cho cả nước)")
+        basis_en = ("" if ctx.is_full(index_id)
+                    else f" (only the provinces the sources reported, of {of}; not the country)")
         show_md(esc(f"Trung vị {num_vi(med)} trên {n} tỉnh có điểm{basis_vi}. / Median {num_en(med)} over the "
                     f"{n} provinces with a score{basis_en}."))
     elif fv is None:
-        show_md(esc(f"{ctx.focal} không có điểm {index_id.upper()} {ctx.year} trong nguồn; trung vị của {n} tỉnh có điểm: "
-                    f"{num_vi(med)}. / {ctx.focal_en} has no {index_id.upper()} {ctx.year} score in our sources; median of "
-                    f"the {n} provinces with a score: {num_en(med)}."))
+        show_md(esc(f"{ctx.focal} không có điểm {index_id.upper()} {ctx.year} trong nguồn; "
+                    f"trung vị của {n} tỉnh có điểm: {num_vi(med)}. / "
+                    f"{ctx.focal_en} has no {index_id.upper()} {ctx.year} score in our sources; "
+                    f"median of the {n} provinces with a score: {num_en(med)}."))
     elif ctx.is_full(index_id):
         above = int((d.value > fv).sum())
         show_md(esc(f"{ctx.focal}: {num_vi(fv)} điểm, trung vị {num_vi(med)} ({n} tỉnh); {above} tỉnh cao hơn. / "
@@ -238,10 +250,13 @@ def distribution(ctx: Context, index_id: str) -> None:
                     f"{above} {'province' if above == 1 else 'provinces'} higher."))
     else:  # a convenience sample: no position inside it, only the published rank
         r = d[d.province_code == ctx.province].iloc[0]
-        rank_vi = f"thứ hạng công bố {int(r.published_rank)}/{of}" if pd.notna(r.published_rank) else "không có thứ hạng công bố"
-        rank_en = f"published rank {int(r.published_rank)} of {of}" if pd.notna(r.published_rank) else "no published rank"
-        show_md(esc(f"{ctx.focal}: {num_vi(fv)} điểm, {rank_vi}. Trung vị {num_vi(med)} chỉ tính trên {n} tỉnh mà nguồn đưa tin "
-                    f"(trên {of}), không đại diện cho cả nước. / {ctx.focal_en}: {num_en(fv)} points, {rank_en}. The median "
+        rank_vi = (f"thứ hạng công bố {int(r.published_rank)}/{of}" if pd.notna(r.published_rank)
+                   else "không có thứ hạng công bố")
+        rank_en = (f"published rank {int(r.published_rank)} of {of}" if pd.notna(r.published_rank)
+                   else "no published rank")
+        show_md(esc(f"{ctx.focal}: {num_vi(fv)} điểm, {rank_vi}. Trung vị {num_vi(med)} chỉ tính trên {n} tỉnh "
+                    f"mà nguồn đưa tin (trên {of}), không đại diện cho cả nước. / "
+                    f"{ctx.focal_en}: {num_en(fv)} points, {rank_en}. The median "
                     f"{num_en(med)} is over the {n} provinces the sources reported (of {of}), not the country."))
 
 
@@ -253,7 +268,8 @@ def bump(ctx: Context, index_id: str) -> pd.DataFrame:
           & (r.coverage == "full")][["year", "province_code", "rank"]]
     save_table(d.sort_values(["year", "rank"]), ctx.output_dir, f"ranks_window_{index_id}")
     if d.year.nunique() < 2:
-        show_md(f"*{index_id.upper()}: cần ít nhất hai năm đầy đủ trong cửa sổ {years[0]}–{years[-1]} để vẽ biểu đồ thứ hạng / "
+        show_md(f"*{index_id.upper()}: cần ít nhất hai năm đầy đủ trong cửa sổ {years[0]}–{years[-1]} "
+                "để vẽ biểu đồ thứ hạng / "
                 f"at least two full years are needed in {years[0]}–{years[-1]} for a rank chart.*")
         return d
     region = load("provinces").set_index("code").region_6
@@ -265,7 +281,8 @@ def bump(ctx: Context, index_id: str) -> pd.DataFrame:
                                   f"{index_id.upper()} ranks: the top and bottom provinces"))
         return d
     show_fig(plots.bump_chart(d, ctx.province, peers, ctx.names,
-                              f"Thứ hạng {index_id.upper()} {d.year.min()}–{d.year.max()}: {ctx.focal} và các tỉnh cùng vùng",
+                              f"Thứ hạng {index_id.upper()} {d.year.min()}–{d.year.max()}: "
+                              f"{ctx.focal} và các tỉnh cùng vùng",
                               f"{index_id.upper()} ranks: {ctx.focal_en}, its regional peers, top and bottom"))
     show_md(esc(commentary_path(ctx, index_id, d)))
     return d
@@ -276,7 +293,8 @@ def commentary_path(ctx: Context, index_id: str, ranks: pd.DataFrame) -> str:
     f = ranks[ranks.province_code == ctx.province].sort_values("year")
     up = index_id.upper()
     if f.empty:
-        return f"{ctx.focal} không có thứ hạng {up} trong giai đoạn này. / {ctx.focal_en} has no {up} rank in this window."
+        return (f"{ctx.focal} không có thứ hạng {up} trong giai đoạn này. / "
+                f"{ctx.focal_en} has no {up} rank in this window.")
     path = " → ".join(str(int(r)) for r in f["rank"])
     best = f.loc[f["rank"].idxmin()]
     y0, y1 = int(f.year.iloc[0]), int(f.year.iloc[-1])
@@ -294,10 +312,11 @@ def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
     d = ctx.year_rows(index_id)
     basis = int(d.rank_change.notna().sum())
     if 0 < basis < MIN_MOVERS:
-        tab = pd.DataFrame(columns=["kind", "province_code", "province", "rank", "prev_rank", "rank_change", "score_change"])
+        tab = pd.DataFrame(columns=["kind", "province_code", "province", "rank", "prev_rank", "rank_change",
+                                    "score_change"])
         save_table(tab, ctx.output_dir, f"movers_{index_id}")
-        show_md(esc(f"{index_id.upper()} {ctx.year}: chỉ {basis} tỉnh có thứ hạng ở cả hai năm trong nguồn (cần ít nhất "
-                    f"{MIN_MOVERS}), nên không liệt kê tỉnh tăng/giảm mạnh nhất. / only {basis} "
+        show_md(esc(f"{index_id.upper()} {ctx.year}: chỉ {basis} tỉnh có thứ hạng ở cả hai năm trong nguồn "
+                    f"(cần ít nhất {MIN_MOVERS}), nên không liệt kê tỉnh tăng/giảm mạnh nhất. / only {basis} "
                     f"{'province has' if basis == 1 else 'provinces have'} a rank in both years in our sources "
                     f"(at least {MIN_MOVERS} needed): no movers list."))
         return tab
@@ -309,7 +328,8 @@ def movers(ctx: Context, index_id: str, n: int = 5) -> pd.DataFrame:
                          "province_code": r.province_code, "province": ctx.names[r.province_code],
                          "rank": r.rank, "prev_rank": r.prev_rank, "rank_change": r.rank_change,
                          "score_change": r.score_change})
-    tab = pd.DataFrame(rows, columns=["kind", "province_code", "province", "rank", "prev_rank", "rank_change", "score_change"])
+    tab = pd.DataFrame(rows, columns=["kind", "province_code", "province", "rank", "prev_rank", "rank_change",
+                                      "score_change"])
     save_table(tab, ctx.output_dir, f"movers_{index_id}")
     if tab.empty:
         note = ctx.year_rows(index_id).note.dropna()
@@ -381,7 +401,8 @@ def maps(ctx: Context, index_id: str) -> str:
     if cols:
         frame = d.pivot_table(index="province_code", columns="indicator", values="value")[cols]
         titles = {c: ctx.ind_name(index_id, c) for c in cols}
-        fig, sm_alt = vmaps.small_multiples(frame, titles, units=units, title_vi=f"Chỉ số thành phần {index_id.upper()}",
+        fig, sm_alt = vmaps.small_multiples(frame, titles, units=units,
+                                            title_vi=f"Chỉ số thành phần {index_id.upper()}",
                                             title_en=f"{index_id.upper()} sub-indices", year=ctx.year,
                                             highlight=ctx.province if ctx.province in frame.index else None,
                                             n_expected=of, ncols=4)
@@ -446,19 +467,23 @@ def regions(ctx: Context, index_id: str) -> pd.DataFrame:
     region = load("provinces").set_index("code").region_6.get(ctx.province)
     reg = tab[tab.region_6 != "Cả nước"]
     if not ctx.is_full(index_id):
-        show_md(f"*{index_id.upper()} {ctx.year}: dữ liệu một phần — trung bình vùng chỉ tính trên các tỉnh có số liệu / "
+        show_md(f"*{index_id.upper()} {ctx.year}: dữ liệu một phần — "
+                "trung bình vùng chỉ tính trên các tỉnh có số liệu / "
                 "partial data — regional means cover only the provinces reported.*")
     show_fig(plots.bars([f"{a} ({int(n)})" for a, n in zip(reg.region_6, reg["count"])], list(reg["mean"]),
                         f"Điểm trung bình theo vùng {index_id.upper()} {ctx.year}",
                         f"Mean {index_id.upper()} score by socio-economic region (n), bar = min–max",
-                        "Điểm / score", highlight=next((f"{a} ({int(n)})" for a, n in zip(reg.region_6, reg["count"]) if a == region), None),
+                        "Điểm / score", highlight=next((f"{a} ({int(n)})" for a, n in zip(reg.region_6, reg["count"])
+                                                        if a == region), None),
                         errors=(list(reg["min"]), list(reg["max"]))))
     reg_row = tab[tab.region_6 == region]
     nat = tab[tab.region_6 == "Cả nước"]
     if len(reg_row) and len(nat):
         a, b = reg_row.iloc[0], nat.iloc[0]
-        show_md(esc(f"Vùng {region}: trung bình {num_vi(a['mean'])} ({int(a['count'])} tỉnh), cả nước {num_vi(b['mean'])}. / "
-                    f"{a.region_6_en}: mean {num_en(a['mean'])} ({int(a['count'])} province{'' if a['count'] == 1 else 's'}), national {num_en(b['mean'])}."))
+        show_md(esc(f"Vùng {region}: trung bình {num_vi(a['mean'])} ({int(a['count'])} tỉnh), "
+                    f"cả nước {num_vi(b['mean'])}. / "
+                    f"{a.region_6_en}: mean {num_en(a['mean'])} "
+                    f"({int(a['count'])} province{'' if a['count'] == 1 else 's'}), national {num_en(b['mean'])}."))
     show_table(tab)
     return tab
 
@@ -539,7 +564,8 @@ def spotlight(ctx: Context) -> pd.DataFrame:
     agree = compare.province_agreement(ctx.ranked, ctx.province, ctx.year)
     save_table(agree, ctx.output_dir, "spotlight_agreement")
     if len(agree):
-        show_md(f"**{esc(ctx.focal)} {ctx.year}: doanh nghiệp, người dân và chính quyền / business, citizen and government views** "
+        show_md(f"**{esc(ctx.focal)} {ctx.year}: doanh nghiệp, người dân và chính quyền / "
+                "business, citizen and government views** "
                 "(phần trăm vị trí / percentile: 100 = đứng đầu / top; chỉ tính cho bảng đầy đủ / full tables only)")
         show_table(agree)
     comp = r[(r.province_code == ctx.province) & (r.year == ctx.year) & (r.indicator != "overall")]

@@ -234,7 +234,9 @@ def wrap_page(page: str, title: str, nav: str) -> str:
     """An exported notebook page with the site's `<title>` and navigation header."""
     import re
 
-    page = re.sub(r"<title>.*?</title>", lambda _: f'<title>{html.escape(title)}</title>\n<link rel="icon" href="data:,">', page, count=1, flags=re.S)
+    page = re.sub(r"<title>.*?</title>",
+                  lambda _: f'<title>{html.escape(title)}</title>\n<link rel="icon" href="data:,">',
+                  page, count=1, flags=re.S)
     if nav:
         page = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + nav, page, count=1)
     return page

@@ -20,7 +20,8 @@ HEADERS = {  # bilingual column headers for displayed tables (CSV files keep the
     "rank": "Hạng / rank", "rank_source": "nguồn hạng / rank source", "province_code": "mã / code",
     "province": "Tỉnh / province", "score": "Điểm / score", "value": "Giá trị / value",
     "score_change": "± điểm / score change", "rank_change": "± hạng / rank change",
-    "published_tier": "Nhóm công bố / published tier", "note": "ghi chú / note", "prev_rank": "hạng trước / previous rank",
+    "published_tier": "Nhóm công bố / published tier", "note": "ghi chú / note",
+    "prev_rank": "hạng trước / previous rank",
     "kind": "loại / kind", "region_6": "Vùng", "region_6_en": "Region", "count": "số tỉnh / n",
     "mean": "TB / mean", "median": "trung vị / median", "min": "min", "max": "max",
     "index_id": "chỉ số / index", "indicator": "chỉ tiêu / indicator", "name_en": "tên / name",
@@ -81,7 +82,8 @@ def show_table(df: pd.DataFrame, max_rows: int = 70, floatfmt: int = 2) -> None:
     for c in d.columns:
         if pd.api.types.is_float_dtype(d[c]):
             # years and counts (whole numbers) as integers, other values with `floatfmt` decimals
-            d[c] = d[c].map(lambda v: "" if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer() else f"{v:.{floatfmt}f}"))
+            d[c] = d[c].map(lambda v: "" if pd.isna(v)
+                            else (f"{v:.0f}" if float(v).is_integer() else f"{v:.{floatfmt}f}"))
         else:
             d[c] = d[c].astype(object).where(d[c].notna(), "").map(reader_text)
     d = d.rename(columns=header)

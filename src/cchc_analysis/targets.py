@@ -70,7 +70,8 @@ def target_gaps(ranked: pd.DataFrame, province: str, as_of: int | None = None,
         basis = "none"
         gap = needed = None
         status = "no data"
-        d = ranked[(ranked.index_id == tg.index_id) & (ranked.indicator == tg.indicator) & (ranked.province_code == province)]
+        d = ranked[(ranked.index_id == tg.index_id) & (ranked.indicator == tg.indicator)
+                   & (ranked.province_code == province)]
         if as_of is not None:
             d = d[d.year <= as_of]
         if tg.target_unit == "rank":
@@ -99,7 +100,8 @@ def target_gaps(ranked: pd.DataFrame, province: str, as_of: int | None = None,
                 status = "không rõ / unknown"
         if gap is not None and gap > 0 and latest_year is not None and tg.target_unit != "tier":
             years_left = int(tg.target_year) - latest_year
-            needed = (math.ceil(gap / years_left) if tg.target_unit == "rank" else gap / years_left) if years_left > 0 else None
+            needed = ((math.ceil(gap / years_left) if tg.target_unit == "rank" else gap / years_left)
+                      if years_left > 0 else None)
         rows.append({"index": str(tg.index_id).upper(), "target_as_stated": tg.target_as_stated,
                      "target_en": tg.target_en, "target": f"{tg.comparator} {tg.target_value}",
                      "unit": tg.target_unit, "target_year": int(tg.target_year), "stated_on": tg.stated_on,

@@ -69,7 +69,8 @@ def list_order_conflicts(facts: pd.DataFrame) -> list[dict]:
         out.append(dict(index_id=r["index_id"], year=int(r["year"]), province_code=r["scope"], indicator=ind,
                         field="published_rank", value_a=float(r["value_r"]),
                         source_a=f"{r['source_url_r']} ({r['source_file_r']} {r['source_locator_r']})",
-                        value_b=float(p), source_b=f"{r['source_url_p']} ({r['source_file_p']} {r['source_locator_p']})",
+                        value_b=float(p),
+                        source_b=f"{r['source_url_p']} ({r['source_file_p']} {r['source_locator_p']})",
                         chosen="none", reason=f"published_rank: {_name(r['scope'])} ranked {int(r['value_r'])} in one "
                                               f"source, {p} in the order of another's list: cannot both be true"))
     return out
@@ -87,8 +88,9 @@ def same_rank_conflicts(scores: pd.DataFrame) -> list[dict]:
                     out.append(dict(index_id=idx, year=year, province_code=a["province_code"], indicator=ind,
                                     field="published_rank", value_a=float(a["value"]), source_a=_where(a),
                                     value_b=float(b["value"]), source_b=_where(b), chosen="none",
-                                    reason=f"published_rank: {_name(a['province_code'])} and {_name(b['province_code'])}"
-                                           f" both ranked {rank} with different values: cannot both be true"))
+                                    reason=f"published_rank: {_name(a['province_code'])} and "
+                                           f"{_name(b['province_code'])} both ranked {rank} with different values: "
+                                           "cannot both be true"))
     return out
 
 

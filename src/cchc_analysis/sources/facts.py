@@ -388,7 +388,8 @@ def _par_sipas_rows(df: pd.DataFrame, rel: str, rows: list[int] | None = None) -
         scope, qual = _scope(r["province_as_written"], rel, row)
         index_id, metric, comp = _par_metric("SIPAS" if r["index"] == "SIPAS" else "PAR", r["component"], rel, row)
         base = dict(scope=scope, scope_as_written=r.get("scope_as_written", r["province_as_written"]), year=year,
-                    period=period, quote=r["quote"], rank_as_written=r["rank_as_written"] or None, source_file=rel, source_locator=f"row {row}", source_url=r["source_url"])
+                    period=period, quote=r["quote"], rank_as_written=r["rank_as_written"] or None, source_file=rel,
+                    source_locator=f"row {row}", source_url=r["source_url"])
         common_note = _notes(qual and f"qualifier as written: {qual}", year_note, r["note"])
         sic = bool(re.search(r"value_as_written: sic", r["note"]))
         if r["value_as_written"]:
@@ -459,7 +460,8 @@ def _line_of(quote: str, lines: list[str], file: str, row: int) -> int:
     raise SourceError(file, f"quote not found verbatim in its source: {quote!r}", row=row, column="quote")
 
 
-def _curated_value(text: str, unit: str, metric: str, style: vn.Style = "mixed") -> tuple[float, int | None, str | None]:
+def _curated_value(text: str, unit: str, metric: str,
+                   style: vn.Style = "mixed") -> tuple[float, int | None, str | None]:
     """(value, rank_of, note) of a curated row: a target keeps its threshold ('từ 90% trở lên' → 90);
     a bound on a measured value ('trên 50%') gives NaN; a tier gives NaN."""
     s = nfc(text)
@@ -754,11 +756,12 @@ def read_article_facts(article_path: Path | str | None = None,
         metric = r["metric"]
         comp = component_id(r["component"], file=crel, row=row)["component_id"] if r["component"] else None
         v, of, note = _curated_value(r["value_as_written"], r["unit"], metric, "vi")
-        idx = ("par" if metric.startswith(("par_", "target_par")) else "sipas" if metric.startswith(("sipas", "target_sipas"))
+        idx = ("par" if metric.startswith(("par_", "target_par"))
+               else "sipas" if metric.startswith(("sipas", "target_sipas"))
                else "pci" if metric.startswith("target_pci") else "papi" if metric.startswith("target_papi")
                else "other" if metric.startswith(("plan_", "civil_service", "staff_")) else "tthc")
-        rows.append(dict(index_id=idx, scope=scope, scope_as_written=r["scope"], year=int(r["year"]), period=r["period"],
-                         metric=metric, component=comp, value=v, unit=r["unit"], rank_of=of,
+        rows.append(dict(index_id=idx, scope=scope, scope_as_written=r["scope"], year=int(r["year"]),
+                         period=r["period"], metric=metric, component=comp, value=v, unit=r["unit"], rank_of=of,
                          value_as_written=r["value_as_written"], quote=r["quote"],
                          note=_notes(note, r["note"], f"article: {ARTICLE_CREDIT}"),
                          source_file=arel, source_locator=f"line {line} ({crel} row {row})", source_url=arel))
@@ -779,7 +782,8 @@ def read_targets(path: Path | str | None = None) -> pd.DataFrame:
 # --------------------------------------------------------------------------- all together
 def _finish_facts(df: pd.DataFrame) -> pd.DataFrame:
     out = conform(df, FACT_COLUMNS)
-    keys = ["index_id", "scope", "year", "metric", "component", "unit", "source_file", "source_locator", "value_as_written"]
+    keys = ["index_id", "scope", "year", "metric", "component", "unit", "source_file", "source_locator",
+            "value_as_written"]
     return out.sort_values(keys, kind="stable", na_position="first").reset_index(drop=True)
 
 

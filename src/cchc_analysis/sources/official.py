@@ -121,7 +121,8 @@ def read_csv_table(path: Path, index_id: str, year: int) -> pd.DataFrame:
             raise SourceError(rel, f"{e} (the {year} edition lists {label}; is it {other}?)", row=row,
                               column="province") from e
         if code in seen:
-            raise SourceError(rel, f"{r['province']!r} ({code}) already on row {seen[code]}", row=row, column="province")
+            raise SourceError(rel, f"{r['province']!r} ({code}) already on row {seen[code]}", row=row,
+                              column="province")
         seen[code] = row
         vals = {v: _number(r[v], rel, row, v, maxima[v]) for v in values}
         if index_id == "par" and abs(sum(vals[a] for a in PAR_AREAS) - vals["overall"]) > SUM_TOLERANCE:
@@ -134,7 +135,8 @@ def read_csv_table(path: Path, index_id: str, year: int) -> pd.DataFrame:
             raise SourceError(rel, f"group {tier!r} is not A/B/C/D", row=row, column="group")
         ranks.append((vals["overall"], int(r["rank"]), row))
         for v, x in vals.items():
-            recs.append(dict(index_id=index_id, year=year, province_code=code, indicator=CSV_DIMENSIONS.get(v, v), value=x,
+            recs.append(dict(index_id=index_id, year=year, province_code=code, indicator=CSV_DIMENSIONS.get(v, v),
+                             value=x,
                              unit="percent" if index_id == "sipas" or (index_id == "par" and v == "overall")
                              else "points",
                              published_rank=int(r["rank"]) if v == "overall" else pd.NA,

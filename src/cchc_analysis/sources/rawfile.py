@@ -107,8 +107,10 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> its worksheet XML member."""
     book = z.read("xl/workbook.xml").decode("utf-8")
     rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-    targets = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
-    targets.update({m.group(2): m.group(1) for m in re.finditer(r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
+    targets = {m.group(1): m.group(2)
+               for m in re.finditer(r'<Relationship[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels)}
+    targets.update({m.group(2): m.group(1)
+                    for m in re.finditer(r'<Relationship[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"', rels)})
     out = {}
     for m in re.finditer(r"<sheet\b([^>]*)/?>", book):
         attrs = dict(re.findall(r'([\w:]+)="([^"]*)"', m.group(1)))
@@ -121,7 +123,8 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
 
 
 def _unescape(s: str) -> str:
-    return s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+    return (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+            .replace("&amp;", "&"))
 
 
 def _col_index(letters: bytes) -> int:
