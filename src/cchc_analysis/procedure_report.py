@@ -122,9 +122,10 @@ def national_sources(ctx: Context, own: pd.DataFrame) -> pd.DataFrame:
                 f"{ctx.year} in our sources (not all provinces: no ranking, no totals; figures may be of different "
                 f"periods, given in brackets). Each province's page has all its figures."))
     labels = procedures.metric_labels()
-    shown = tab.assign(province_code=tab.province_code.map(ctx.names)).rename(columns={
-        "province_code": "Tỉnh / province", "figures": "số liệu / figures", "sources": "nguồn / sources",
-        "periods": "kỳ / periods", **{m: f"{labels.label_vi[m]} / {labels.label_en[m]}" for m in procedures.KEY_METRICS}})
+    headers = {"province_code": "Tỉnh / province", "figures": "số liệu / figures", "sources": "nguồn / sources",
+               "periods": "kỳ / periods"}
+    headers.update({m: f"{labels.label_vi[m]} / {labels.label_en[m]}" for m in procedures.KEY_METRICS})
+    shown = tab.assign(province_code=tab.province_code.map(ctx.names)).rename(columns=headers)
     show_table(shown)
     return tab
 
