@@ -77,7 +77,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from cchc_analysis.errors import SourceError
 from cchc_analysis.paths import raw_relpath
@@ -284,8 +283,9 @@ class _Source:
         """Files made by cchc_analysis.synthetic: Parquet metadata, or the label in a CSV source column."""
         from cchc_analysis.synthetic import LABEL, METADATA_SYNTHETIC_KEY
         if self.fmt == "parquet":
-            meta = pq.read_schema(self.path).metadata or {}
-            self.attrs["synthetic"] = meta.get(METADATA_SYNTHETIC_KEY) == b"true"
+            flag = self._fetch(f"SELECT value FROM parquet_kv_metadata({_sql_str(str(self.path))}) "
+                               f"WHERE key = encode({_sql_str(METADATA_SYNTHETIC_KEY.decode())})")
+            self.attrs["synthetic"] = b"true" in flag.ravel().tolist()
         elif "source" in self.types:
             label = _sql_str(LABEL)
             self.attrs["synthetic"] = bool(self._fetch(f"SELECT bool_or(source = {label}) FROM {self.reader}")[0, 0])
