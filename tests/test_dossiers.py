@@ -270,6 +270,65 @@ def test_bad_export_names_row_and_column(tmp_path, kind, row_index, column, valu
     assert needle in str(err.value) and ("bad.csv" if kind != "plain frame" else "<DataFrame>") in str(err.value)
 
 
+@pytest.mark.parametrize("statistics", [True, False])
+@pytest.mark.parametrize("row_index, column, value, needle", [
+    (4, "due_at", "2024-03-17 08:00", "before received_at"),
+    (6, "level", "thôn", "unknown level"),
+    (9, "dossier_id", "T2", "duplicated"),
+    (11, "resolved_at", "01/03/2024", "not a timestamp"),
+    (7, "channel", "", "missing"),
+    (2, "procedure_code", "", "missing"),
+    (5, "dossier_id", None, "missing"),
+    (3, "received_at", None, "missing"),
+])
+def test_bad_parquet_export_is_found_whatever_its_statistics(tmp_path, statistics, row_index, column, value, needle):
+    """Parquet statistics and dictionaries settle checks before the scan (no value missing, labels canonical):
+    a bad value is found the same, and a file without statistics is read instead."""
+    frame = pd.read_csv(_bad_csv(tmp_path, row_index, column, "x"), dtype=str, keep_default_na=False)
+    frame.loc[row_index, column] = value
+    path = tmp_path / "bad.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=4,
+                   write_statistics=statistics)
+    with pytest.raises(SourceError) as err:
+        dossier_kpis(path)
+    assert (err.value.row, err.value.column) == (2 if needle == "duplicated" else row_index + 1, column)
+    assert f"{column}: {needle} in 1 row(s)" in str(err.value) or needle == "duplicated"
+
+
+def test_parquet_facts_give_the_same_kpis_as_a_scan(hand_csv, hand_parquet, tmp_path):
+    """Default as_of, labels and proved checks from Parquet metadata (or, without statistics, from reading the
+    file) give the KPIs of the CSV, also for an as_of at or after the latest timestamp."""
+    bare = tmp_path / "bare.parquet"
+    pq.write_table(pq.read_table(hand_parquet), bare, write_statistics=False)
+    canonical = read_dossiers(hand_csv)
+    canonical_path = tmp_path / "canonical.parquet"
+    canonical.to_parquet(canonical_path, index=False)
+    for by in [("level",), ("month", "channel")]:
+        expected = dossier_kpis(hand_csv, by=by)
+        for source in (hand_parquet, bare, canonical_path, canonical):
+            got = dossier_kpis(source, by=by)
+            pd.testing.assert_frame_equal(got, expected, check_exact=True)
+            assert got.attrs["as_of"] == expected.attrs["as_of"] == pd.Timestamp("2024-03-25 08:00")
+        for as_of in ("2024-03-25 08:00", "2030-01-01"):        # CSV: compared with as_of; Parquet: known after it
+            late = dossier_kpis(hand_csv, by=by, as_of=as_of)
+            for source in (hand_parquet, canonical_path):
+                pd.testing.assert_frame_equal(dossier_kpis(source, by=by, as_of=as_of), late, check_exact=True)
+        pd.testing.assert_frame_equal(late.drop(columns="overdue_backlog"), expected.drop(columns="overdue_backlog"))
+    for path, written in ((hand_parquet, set()), (bare, set()), (canonical_path, {"level", "channel"})):
+        src = dossiers._Source(path, dossiers.KPI_INPUT_COLUMNS)
+        src.facts(latest=True)
+        assert src.as_written == written and src.latest == pd.Timestamp("2024-03-25 08:00").value // 1000
+        assert {("procedure_code", "missing"), ("due_at", "not a timestamp")} <= src.proven
+    # unvalidated, a dossier without received_at is never received (also when statistics settle as_of)
+    table = pq.read_table(canonical_path)
+    received = table.column("received_at").to_pylist()
+    table = table.set_column(table.schema.get_field_index("received_at"), "received_at",
+                             pa.array([None] + received[1:], pa.timestamp("us")))
+    pq.write_table(table, bare)
+    for as_of in (None, "2030-01-01"):
+        assert dossier_kpis(bare, by=(), as_of=as_of, validate=False)["received"].tolist() == [12]
+
+
 @pytest.mark.parametrize("kind", ["parquet", "arrow"])
 def test_every_failure_is_reported_at_once(tmp_path, kind):
     rows = [r.split(",") for r in ROWS]
@@ -352,27 +411,55 @@ def _ids_frame(ids: list) -> pd.DataFrame:
     n = len(ids)
     return pd.DataFrame({"dossier_id": ids, "procedure_code": ["1.0"] * n, "level": ["tinh"] * n,
                          "channel": ["online"] * n, "received_at": ["2024-01-01"] * n, "due_at": ["2024-01-02"] * n,
-                         "resolved_at": [""] * n})
+                         "resolved_at": [""] * n, "status": [""] * n})
 
 
+def _ids_source(ids: list, kind: str, tmp_path):
+    """The ids as a DataFrame, a CSV (rows numbered from 2) or a Parquet file of row groups of 2 rows."""
+    frame = _ids_frame(ids)
+    if kind == "frame":
+        return frame
+    path = tmp_path / f"ids.{kind}"
+    if kind == "csv":
+        frame.astype(str).to_csv(path, index=False)
+    else:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=2)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["frame", "csv", "parquet"])
 @pytest.mark.parametrize("ids, duplicated", [
     (["a", "b", "c", "b"], (2, 2, "b")),          # not in order: the hash check finds it
     (["a", "b", "b", "c"], (2, 2, "b")),          # in order but repeated: no proof from the order
     (["d", "c", "b", "a"], None),                 # strictly decreasing: unique
-    (["b", "a", "d", "c"], None),                 # unique, not in order
+    (["d", "c", "c", "a"], (2, 2, "c")),          # decreasing but repeated
+    (["b", "a", "d", "c"], None),                 # unique, not in order: the hash check proves it
+    (["c", "a", "d", "e", "f", "a"], (2, 2, "a")),  # not in order, far apart (other row groups)
     ([3, 1, 2, 3], (2, 1, "3")),                  # integer ids are text "3"
+    ([1, 2, 10, 11], None),                       # integer ids, increasing as numbers (not as text)
 ])
-def test_duplicate_ids_are_found_in_any_order(ids, duplicated):
+def test_duplicate_ids_are_found_in_any_order(ids, duplicated, kind, tmp_path, monkeypatch):
+    source = _ids_source(ids, kind, tmp_path)
     if duplicated is None:
-        assert dossier_kpis(_ids_frame(ids), by=())["received"].iloc[0] == len(ids)
+        proofs = []                                  # 0: the order proved the ids unique, no hash check ran
+        exact = dossiers._ids_distinct
+        monkeypatch.setattr(dossiers, "_ids_distinct",
+                            lambda src, steps: proofs.append(min(steps)) or exact(src, steps))
+        assert dossier_kpis(source, by=())["received"].iloc[0] == len(ids)
+        assert len(read_dossiers(source)) == len(ids)
+        read = [str(i) for i in ids] if kind == "csv" else ids          # compared as read: CSV text
+        ordered = all(a < b for a, b in zip(read, read[1:])) or all(a > b for a, b in zip(read, read[1:]))
+        assert (proofs == [0, 0]) == ordered
         return
-    with pytest.raises(SourceError) as err:
-        dossier_kpis(_ids_frame(ids), by=())
     n, first, value = duplicated
-    assert f"dossier_id: duplicated in {n} row(s), first at row {first}, value {value!r}" in str(err.value)
+    for run in (dossier_kpis, read_dossiers):
+        with pytest.raises(SourceError) as err:
+            run(source)
+        where = f"first at row {first + (kind == 'csv')}, value {value!r}"
+        assert f"dossier_id: duplicated in {n} row(s), {where}" in str(err.value)
 
 
-def test_hash_collisions_never_report_duplicates(monkeypatch, hand_csv):
+def test_hash_collisions_never_report_duplicates(monkeypatch, hand_csv, tmp_path):
     ids = ["a", "b", "c", "b", None]
     with pytest.raises(SourceError) as err:
         dossier_kpis(_ids_frame(ids), by=())
@@ -382,6 +469,8 @@ def test_hash_collisions_never_report_duplicates(monkeypatch, hand_csv):
     monkeypatch.setattr(dossiers, "_ids_distinct", lambda src, steps: False)
     assert dossier_kpis(hand_csv, by=())["received"].iloc[0] == 13
     assert dossier_kpis(_ids_frame(["a", "b", "c"]), by=())["received"].iloc[0] == 3
+    for kind in ("csv", "parquet"):       # the cheap proof fails (as on a collision): the exact check decides
+        assert dossier_kpis(_ids_source(["b", "a", "d", "c"], kind, tmp_path), by=())["received"].iloc[0] == 4
 
 
 def test_frame_input_and_empty_export(hand_csv, tmp_path):

@@ -51,8 +51,11 @@ Engine
 ------
 DuckDB is the one engine: a file is queried in place (``read_parquet``/``read_csv``), a DataFrame or
 Arrow table is registered with DuckDB, and all of them go through the same SQL checks
-(:data:`_CHECKS`) and the same KPI SQL. One grouped scan computes the KPIs and counts the rows failing a
-check; beside it a streaming pass over dossier_id proves the ids unique when they are strictly increasing
+(:data:`_CHECKS`) and the same KPI SQL. First DuckDB settles what it can without a per-row cost: from
+Parquet statistics and dictionaries, without reading rows, the default as_of, labels already canonical
+and checks no value can fail (e.g. none missing); from other sources in one scan, the first two. Then one
+grouped scan computes the KPIs and counts the rows failing any check still open; beside it (on a second
+connection) a streaming pass over dossier_id proves the ids unique when they are strictly increasing
 or decreasing in scan order (otherwise distinct 64-bit hashes are counted, and only a failing check is
 located exactly, row by row). It works when the data do not fit in memory (DuckDB spills to a
 temporary folder; set :data:`DUCKDB_SETTINGS` e.g. ``{"memory_limit": "2GB"}``; the quantiles still
@@ -66,6 +69,7 @@ import re
 import tempfile
 import unicodedata
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,7 +77,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from cchc_analysis.errors import SourceError
 from cchc_analysis.paths import raw_relpath
@@ -245,7 +248,7 @@ class _Source:
                               row=1 if self.fmt.startswith("csv") else None, column=missing[0])
         if self.fmt != "frame":
             self._mark_synthetic()
-        self.as_written = self._labels_as_written()
+        self.as_written, self.proven, self.latest = set(), set(), None
 
     def _register(self, source) -> None:
         """Register the export's columns (and spreadsheet row numbers) as an Arrow table."""
@@ -272,6 +275,7 @@ class _Source:
             self.attrs["synthetic"] = (source.schema.metadata or {}).get(METADATA_SYNTHETIC_KEY) == b"true"
         if self.attrs["synthetic"]:
             self.attrs["source"] = attrs.get("source", LABEL)
+        self.table = table
         self.con.register("dossiers_frame", table)
         self.reader, self.row_expr = "dossiers_frame", _ROW
 
@@ -279,24 +283,53 @@ class _Source:
         """Files made by cchc_analysis.synthetic: Parquet metadata, or the label in a CSV source column."""
         from cchc_analysis.synthetic import LABEL, METADATA_SYNTHETIC_KEY
         if self.fmt == "parquet":
-            meta = pq.read_schema(self.path).metadata or {}
-            self.attrs["synthetic"] = meta.get(METADATA_SYNTHETIC_KEY) == b"true"
+            flag = self._fetch(f"SELECT value FROM parquet_kv_metadata({_sql_str(str(self.path))}) "
+                               f"WHERE key = encode({_sql_str(METADATA_SYNTHETIC_KEY.decode())})")
+            self.attrs["synthetic"] = b"true" in flag.ravel().tolist()
         elif "source" in self.types:
             label = _sql_str(LABEL)
             self.attrs["synthetic"] = bool(self._fetch(f"SELECT bool_or(source = {label}) FROM {self.reader}")[0, 0])
         if self.attrs["synthetic"]:
             self.attrs["source"] = LABEL
 
-    def _labels_as_written(self) -> set[str]:
-        """Label columns whose distinct values are all canonical already: read as written (no per-row
-        mapping, which would cost as much as the KPIs)."""
-        cols = [c for c in _ALIASES if c in self.columns and self.types.get(c) == "VARCHAR"]
-        if not cols:
-            return set()
-        distinct = ", ".join(f'list(DISTINCT "{c}")' for c in cols)
-        found = self._run(f"SELECT {distinct} FROM {self.reader}").fetchall()[0]
+    def facts(self, latest: bool = False) -> None:
+        """Settle before the checked scan what would cost it per row: the label columns holding canonical
+        labels only (read as written, with no per-row mapping), the checks no row can fail (left out of the
+        checked scan, which then need not read e.g. procedure_code: timestamps typed as such, labels as written
+        and, in Parquet, no value missing) and, when asked, the latest received_at/resolved_at in µs (the
+        default as_of). From Parquet, DuckDB answers each count and max from row-group statistics and
+        dictionaries without reading rows (it reads a file that has none); other sources take one scan."""
         canonical = {"level": LEVELS, "channel": CHANNELS}
-        return {c for c, values in zip(cols, found) if all(v in canonical[c] for v in values or () if v is not None)}
+        conds = {c: f'"{c}" NOT IN ({", ".join(map(_sql_str, canonical[c]))})'
+                 for c in _ALIASES if c in self.columns and self.types.get(c) == "VARCHAR"}
+        missing = [c for c, check, _, _ in _CHECKS if check == "missing" and c in self.columns]
+        if self.fmt == "parquet" and all(self.types[c] in _SQL_TEXT_TYPES
+                                         or self.types[c].startswith(("TIMESTAMP", "DATE")) for c in missing):
+            conds["missing"] = " OR ".join(f'"{c}" IS NULL' + (f' OR "{c}" = \'\'' if self.types[c] == "VARCHAR"
+                                                               else "") for c in missing)
+        times = "SELECT " + ", ".join(f"{self._time(c)[0]} AS {c}" for c in ("received_at", "resolved_at"))
+        if self.fmt == "parquet":     # one query each, for DuckDB to answer from the metadata
+            facts = [f"(SELECT count(*) FROM {self.reader} WHERE {cond})" for cond in conds.values()]
+            facts += [f"(SELECT {_LATEST} FROM ({times} FROM {self.reader}))"] if latest else []
+            sql = f"SELECT {', '.join(facts)}"
+        else:
+            facts = [_count_if(cond) for cond in conds.values()] + ([_LATEST] if latest else [])
+            labels = "".join(f', "{c}"' for c in conds)
+            sql = f"SELECT {', '.join(facts)} FROM ({times}{labels} FROM {self.reader})"
+        found = self._fetch(sql)[0] if facts else []
+        settled = {key for key, n in zip(conds, found) if n == 0}
+        self.as_written = settled - {"missing"}
+        self.proven = {(c, f"unknown {c}") for c in self.as_written} | {(c, "missing") for c in missing
+                                                                        if "missing" in settled}
+        self.proven |= {(c, "not a timestamp") for c in TIME_COLUMNS
+                        if c in self.columns and self._time(c)[1] == "false"}
+        self.latest = int(found[-1]) if latest and found[-1] is not None else None
+
+    def _time(self, c: str) -> tuple[str, str]:
+        try:
+            return _sql_time(c, self.types[c])
+        except TypeError as exc:
+            raise SourceError(self.file, f"column cannot be read: {exc}", column=c) from exc
 
     def scan(self, columns: tuple[str, ...], row_expr: str | None = None) -> str:
         """SELECT of normalised `columns` (+ raw text and parse flags for the checks) and _row."""
@@ -304,10 +337,7 @@ class _Source:
         for c in columns:
             kind = self.types[c]
             if c in TIME_COLUMNS:
-                try:
-                    expr, bad = _sql_time(c, kind)
-                except TypeError as exc:
-                    raise SourceError(self.file, f"column cannot be read: {exc}", column=c) from exc
+                expr, bad = self._time(c)
                 items += [f"{expr} AS {c}", f"{bad} AS {c}__bad", f'CAST("{c}" AS VARCHAR) AS {c}__raw']
                 continue
             if not (kind in _SQL_TEXT_TYPES or kind.startswith("ENUM")):
@@ -319,21 +349,35 @@ class _Source:
             elif c in _ALIASES:
                 items += [f"{_sql_case(text, _ALIASES[c])} AS {c}", f"{text} AS {c}__raw"]
             else:
-                items.append(f"{text} AS {c}")
+                items += [f"{text} AS {c}", f'"{c}" AS {c}__raw']
         return f"SELECT {', '.join(items)} FROM {self.reader}"
 
-    def _run(self, sql: str):
+    def _run(self, sql: str, con=None):
         try:
-            return self.con.sql(sql)
+            return (con or self.con).sql(sql)
         except duckdb.Error as exc:
             raise SourceError(self.file, f"cannot read the export: {_first_line(exc)}") from None
 
-    def _fetch(self, sql: str) -> np.ndarray:
+    def _fetch(self, sql: str, con=None) -> np.ndarray:
         """Rows of a small result as an object array."""
         try:
-            return np.array(self._run(sql).fetchall(), dtype=object)
+            return np.array(self._run(sql, con).fetchall(), dtype=object)
         except duckdb.Error as exc:
             raise SourceError(self.file, f"cannot read the export: {_first_line(exc)}") from None
+
+    def fetch_beside(self, sql: str, side: str) -> tuple[np.ndarray, np.ndarray]:
+        """Rows of `sql` and of `side`, run at the same time on two connections to the one database: DuckDB
+        runs a single-threaded streaming window (the id pass) before or after the rest of one query, not beside."""
+        con = self.con.cursor()
+        con.execute(f"SET TimeZone = {_sql_str(LOCAL_TZ)}")
+        if self.fmt == "frame":
+            con.register("dossiers_frame", self.table)
+        try:
+            with ThreadPoolExecutor(1) as pool:      # leaving waits for `side`, also when `sql` fails
+                beside = pool.submit(self._fetch, side, con)
+                return self._fetch(sql), beside.result()
+        finally:
+            con.close()
 
     def frame(self, sql: str) -> pd.DataFrame:
         """A query's result as an Arrow-backed DataFrame."""
@@ -364,15 +408,18 @@ _CHECKS = [   # (column, check, failing condition, value shown): every validatio
     ("resolved_at", "not a timestamp", "resolved_at__bad", "resolved_at__raw"),
     ("resolved_at", "before received_at", "resolved_at < received_at", "CAST(resolved_at AS VARCHAR)"),
 ]
-_LATEST = "epoch_us(max(greatest(received_at, coalesce(resolved_at, received_at))))"
+_LATEST = "epoch_us(greatest(max(received_at), max(resolved_at)))"   # greatest skips NULL
 
 
 def _order_sql(src: _Source) -> str:
-    """The id pass (one streaming pass over dossier_id): rows failing an id check, and counts of ids not
-    above / not below the previous id in scan order."""
-    return (f"SELECT {_any_check(True)} AS _bad_id, count(*) FILTER (WHERE dossier_id <= _prev) AS _up, "
-            f"count(*) FILTER (WHERE dossier_id >= _prev) AS _down FROM (SELECT dossier_id, lag(dossier_id) "
-            f"OVER () AS _prev FROM ({src.scan(('dossier_id',))}))")
+    """The id pass (one streaming pass over dossier_id): rows failing an unproven id check, and counts of ids
+    not above / not below the previous id in scan order (compared as read: with no id missing, distinct values
+    as read are distinct ids)."""
+    step = ("CASE WHEN dossier_id__raw > _prev THEN 1 WHEN dossier_id__raw < _prev THEN -1 "
+            "WHEN _prev IS NOT NULL THEN 0 END")
+    return (f"SELECT {_any_check(src, True)} AS _bad_id, {_count_if('_step <= 0')} AS _up, "
+            f"{_count_if('_step >= 0')} AS _down FROM (SELECT *, {step} AS _step FROM (SELECT *, "
+            f"lag(dossier_id__raw) OVER () AS _prev FROM ({src.scan(('dossier_id',))})))")
 
 
 def _ids_distinct(src: _Source, steps) -> bool:
@@ -414,10 +461,18 @@ def _check_or_raise(src: _Source, bad, bad_id, up, down) -> None:
     _raise_failures(src.file, _failures(src))
 
 
-def _any_check(ids: bool) -> str:
-    """Count of rows failing any check on dossier_id (ids=True: the id pass) or on the other columns."""
-    conds = [f"({cond})" for column, _, cond, _ in _CHECKS if (column == "dossier_id") == ids]
-    return f"count(*) FILTER (WHERE {' OR '.join(conds)})"
+def _any_check(src: _Source, ids: bool) -> str:
+    """Count of rows failing any check on dossier_id (ids=True: the id pass) or on the other columns, leaving
+    out the checks src.facts() proved."""
+    conds = [f"({cond})" for column, check, cond, _ in _CHECKS
+             if (column == "dossier_id") == ids and (column, check) not in src.proven]
+    return _count_if(" OR ".join(conds)) if conds else "0"
+
+
+def _count_if(cond: str) -> str:
+    """Number of rows where cond is true, as BIGINT (count_if aggregates faster than count(*) FILTER, but is a
+    HUGEINT sum that is NULL over no row)."""
+    return f"CAST(coalesce(count_if({cond}), 0) AS BIGINT)"
 
 
 # ----------------------------------------------------------------------------- KPI SQL
@@ -452,32 +507,38 @@ _RES_DAY, _DUE_DAY = "CAST(_res AS DATE)", "CAST(due_at AS DATE)"
 
 def _aggregate(df_or_path, by: tuple[str, ...], as_of, validate: bool, engine: str, cells: str,
                aggregates: list[str]) -> tuple[_Source, int | None]:
-    """ONE scan of the source: per (by keys [+ cells]) group the `aggregates` over the rows received up
-    to as_of and, when validating, the count of every check over all rows, into the temporary table
-    ``agg``; then raise if a check fails. Returns the source and as_of in µs (None: no data)."""
+    """ONE scan of the source (after src.facts(), with the id pass beside it): per (by keys [+ cells]) group
+    the `aggregates` over the rows received up to as_of and, when validating, the count of every check not
+    proved beforehand over all rows, into the temporary table ``agg``; then raise if a check fails. Returns
+    the source and as_of in µs (None: no data)."""
     _check_engine(engine)
     used = {"channel", "received_at", "due_at", "resolved_at"} | (set(by) - {"month"})
     src = _Source(df_or_path, KPI_INPUT_COLUMNS, tuple(c for c in KPI_INPUT_COLUMNS if validate or c in used))
-    scan = src.scan(src.columns)
     as_of_us = _as_of_us(as_of)
-    if as_of_us is None:                       # default: the latest timestamp in the file
-        value = src._fetch(f"SELECT {_LATEST} FROM ({scan})")[0, 0]
-        as_of_us = None if value is None else int(value)
+    src.facts(latest=as_of_us is None or src.fmt == "parquet")     # free from Parquet statistics
+    as_of_us = src.latest if as_of_us is None else as_of_us       # default: the latest timestamp in the file
+    scan = src.scan(src.columns)
     limit = "NULL::TIMESTAMP" if as_of_us is None else \
         f"TIMESTAMP '{pd.Timestamp(as_of_us, unit='us').isoformat(sep=' ')}'"
     key_sql = {"level": "level", "channel": "channel", "procedure_code": "procedure_code",
                "month": "strftime(received_at, '%Y-%m')"}
     keys = [f"{key_sql[k]} AS {k}" for k in by] + ([f"{cells} AS bin"] if cells else [])
-    window = (f"SELECT *, received_at <= {limit} AS _in, CASE WHEN received_at <= {limit} AND resolved_at <= "
-              f"{limit} THEN resolved_at END AS _res, CAST({limit} AS DATE) AS _as_of_day FROM ({scan})")
+    # received and resolved by as_of; when no timestamp in the file is after as_of, that is "received_at not
+    # NULL" (which DuckDB drops when Parquet statistics show no NULL)
+    everything = src.latest is not None and as_of_us >= src.latest
+    received = "received_at IS NOT NULL" if everything else f"received_at <= {limit}"
+    resolved = received + ("" if everything else f" AND resolved_at <= {limit}")
+    window = (f"SELECT *, {received} AS _in, CASE WHEN {resolved} THEN resolved_at END AS _res, "
+              f"CAST({limit} AS DATE) AS _as_of_day FROM ({scan})")
     group = f" GROUP BY {', '.join(list(by) + (['bin'] if cells else []))}" if keys else ""
-    checks = [f"{_any_check(False)} AS _bad"] if validate else []
+    checks = [f"{_any_check(src, False)} AS _bad"] if validate else []
     grouped = f"SELECT {', '.join(keys + aggregates + checks)} FROM ({window}){group}"
-    # the id order is checked by a (single-threaded) streaming pass that DuckDB runs beside the grouping
-    src._fetch(f"CREATE TEMP TABLE agg AS SELECT * FROM ({grouped})"
-               + (f" CROSS JOIN ({_order_sql(src)})" if validate else ""))
+    create = f"CREATE TEMP TABLE agg AS {grouped}"
     if validate:
-        _check_or_raise(src, *src._fetch("SELECT sum(_bad), min(_bad_id), min(_up), min(_down) FROM agg")[0])
+        ids = src.fetch_beside(create, _order_sql(src))[1]
+        _check_or_raise(src, src._fetch("SELECT sum(_bad) FROM agg")[0, 0], *ids[0])
+    else:
+        src._fetch(create)
     return src, as_of_us
 
 
@@ -511,13 +572,11 @@ def dossier_kpis(df_or_path, by=("level",), as_of=None, engine: str = "auto",
     where undefined), Arrow-backed; ``attrs`` has as_of, source_file and synthetic.
     """
     by = _normalise_by(by)
-    counts = ["count(*) FILTER (WHERE _in) AS received", "count(_res) AS resolved",
-              f"count(*) FILTER (WHERE {_RES_DAY} < {_DUE_DAY}) AS ahead",
-              f"count(*) FILTER (WHERE {_RES_DAY} = {_DUE_DAY}) AS on_time",
-              f"count(*) FILTER (WHERE {_RES_DAY} > {_DUE_DAY}) AS late",
-              "count(*) FILTER (WHERE _in AND channel = 'online') AS online",
-              f"count(*) FILTER (WHERE _in AND _res IS NULL AND {_DUE_DAY} < _as_of_day) AS overdue_backlog",
-              f"quantile_disc({_PT}, {list(QUANTILES.values())}) AS _q"]
+    counts = {"received": "_in", "ahead": f"{_RES_DAY} < {_DUE_DAY}", "on_time": f"{_RES_DAY} = {_DUE_DAY}",
+              "late": f"{_RES_DAY} > {_DUE_DAY}", "online": "_in AND channel = 'online'",
+              "overdue_backlog": f"_in AND _res IS NULL AND {_DUE_DAY} < _as_of_day"}
+    counts = [f"{_count_if(cond)} AS {name}" for name, cond in counts.items()] + [
+        "count(_res) AS resolved", f"quantile_disc({_PT}, {list(QUANTILES.values())}) AS _q"]
     src, as_of_us = _aggregate(df_or_path, by, as_of, validate, engine, "", counts)
     shares = {"resolution_rate": _pct("resolved", "received"), "ahead_share": _pct("ahead", "resolved"),
               "on_time_share": _pct("on_time", "resolved"), "late_share": _pct("late", "resolved"),
@@ -568,8 +627,9 @@ def read_dossiers(source) -> pd.DataFrame:
     ``source``). Raises SourceError on bad input.
     """
     src = _Source(source, COLUMNS, ordered=True)
-    _check_or_raise(src, *src._fetch(f"SELECT * FROM (SELECT {_any_check(False)} FROM ({src.scan(COLUMNS)})) "
-                                     f"CROSS JOIN ({_order_sql(src)})")[0])
+    src.facts()
+    rows, ids = src.fetch_beside(f"SELECT {_any_check(src, False)} FROM ({src.scan(COLUMNS)})", _order_sql(src))
+    _check_or_raise(src, rows[0, 0], *ids[0])
     out = src.frame(f"SELECT {', '.join(COLUMNS)} FROM ({src.scan(COLUMNS)})")
     out.attrs.update(src.attrs)
     return out
