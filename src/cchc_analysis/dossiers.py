@@ -65,9 +65,7 @@ keep 8 bytes per resolved dossier of a group). ``engine=`` is kept for compatibi
 from __future__ import annotations
 
 import math
-import re
 import tempfile
-import unicodedata
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -80,6 +78,7 @@ import pyarrow as pa
 
 from cchc_analysis.errors import SourceError
 from cchc_analysis.paths import raw_relpath
+from cchc_analysis.text import SQL_ACCENT_KEY
 
 # ----------------------------------------------------------------------------- schema
 COLUMNS = ("dossier_id", "procedure_code", "level", "channel", "received_at", "due_at",
@@ -123,18 +122,6 @@ _EXPECT = {
     "not a timestamp": "expected an ISO 8601 local time such as 2024-03-05 08:30:00",
     "before received_at": "must not be earlier than received_at",
 }
-
-
-def text_key(value: str) -> str:
-    """Lower-case, accent-free, single-spaced form of a label (used to match aliases).
-
-    The same as _SQL_KEY in DuckDB: marks stripped, ASCII whitespace runs made one space."""
-    decomposed = unicodedata.normalize("NFD", value)
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Mc", "Me"))
-    return re.sub(r"[\t\n\f\r ]+", " ", stripped.lower()).strip(" ")
-
-
-_SQL_KEY = "trim(regexp_replace(lower(strip_accents({})), '[\\t\\n\\f\\r ]+', ' ', 'g'))"
 
 
 # ----------------------------------------------------------------------------- failures
@@ -190,7 +177,7 @@ def _sql_case(expr: str, aliases: dict[str, str]) -> str:
     """SQL mapping accepted spellings to canonical labels (NULL when unknown)."""
     canonical = ", ".join(_sql_str(v) for v in sorted(set(aliases.values())))
     whens = " ".join(f"WHEN {_sql_str(k)} THEN {_sql_str(v)}" for k, v in sorted(aliases.items()))
-    return f"CASE WHEN {expr} IN ({canonical}) THEN {expr} ELSE (CASE {_SQL_KEY.format(expr)} {whens} END) END"
+    return f"CASE WHEN {expr} IN ({canonical}) THEN {expr} ELSE (CASE {SQL_ACCENT_KEY.format(expr)} {whens} END) END"
 
 
 def _sql_time(col: str, duck_type: str) -> tuple[str, str]:
