@@ -119,3 +119,15 @@ def test_every_province_spelling_in_raw_csvs_resolves(rel, cols):
     assert names
     unresolved = [n for n in names if not P.is_province(n.rstrip("*").strip())]
     assert unresolved == []
+
+
+def test_processed_tables_are_the_registry(built):
+    """Reports read the registry's frames (cached once per process) or the processed tables the build wrote from
+    them: both are the same rows, so a page never disagrees with the data it links to."""
+    from cchc_analysis.data import load
+
+    for name, frame in (("provinces", P.provinces()), ("merger_2025", P.merger_2025())):
+        got = load(name)
+        assert list(got.columns) == list(frame.columns) and len(got) == len(frame), name
+        for col in frame.columns:
+            assert got[col].astype(str).tolist() == frame[col].astype(str).tolist(), (name, col)

@@ -44,9 +44,11 @@ def _test_pause() -> None:
 
 
 def atomic_write_bytes(target: Path | str, data: bytes) -> None:
+    """Write bytes to `target` atomically (a temporary file renamed into place)."""
     with atomic_path(target) as tmp:
         Path(tmp).write_bytes(data)
 
 
 def atomic_write_text(target: Path | str, text: str) -> None:
+    """Write UTF-8 text to `target` atomically (a temporary file renamed into place)."""
     atomic_write_bytes(target, text.encode("utf-8"))

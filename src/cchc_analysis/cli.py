@@ -39,6 +39,7 @@ def _jobs(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The `cchc` command: parse the arguments, run the subcommand, return its exit status."""
     ap = argparse.ArgumentParser(prog="cchc", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build-data", help="build data/processed from data/raw")

@@ -67,6 +67,7 @@ def combine_scores(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def read_indicators() -> pd.DataFrame:
+    """The indicator catalogue (data/reference/indicators/*.csv), in its own row order."""
     frames = [pd.read_csv(p, dtype=str, keep_default_na=False)
               for p in sorted((paths.REFERENCE / "indicators").glob("*.csv"))]
     df = pd.concat(frames, ignore_index=True).replace({"": pd.NA})

@@ -14,6 +14,7 @@ MANIFEST_NAME = "manifest.yaml"
 
 
 def sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -47,12 +48,14 @@ def build_manifest(raw_dir: Path = paths.RAW, rules_path: Path = paths.REFERENCE
 
 
 def write_manifest(raw_dir: Path = paths.RAW) -> Path:
+    """Write data/raw/manifest.yaml from the raw files and their provenance rules."""
     out = raw_dir / MANIFEST_NAME
     atomic_write_text(out, yaml.safe_dump(build_manifest(raw_dir), allow_unicode=True, sort_keys=False, width=120))
     return out
 
 
 def load_manifest(raw_dir: Path = paths.RAW) -> dict:
+    """The raw manifest as a dict (files: path, sha256, bytes, provenance)."""
     return yaml.safe_load((raw_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 
 def project_root() -> Path:
+    """The project folder: $CCHC_ROOT when set, else the clone this package is in."""
     env = os.environ.get("CCHC_ROOT")
     if env:
         return Path(env).resolve()

@@ -45,6 +45,7 @@ def available_years() -> list[int]:
 
 @dataclass
 class Context(ReportContext):
+    """What the procedure report knows: the year, the focal province (None: national), the facts."""
     dossiers_path: Path | None = None
     facts: pd.DataFrame = field(default=None, repr=False)
 
@@ -183,6 +184,7 @@ def dossier_handling(ctx: Context) -> pd.DataFrame:
 
 
 def checks(ctx: Context) -> pd.DataFrame:
+    """Display and save the consistency checks of this year's reported figures."""
     c = procedures.consistency_checks(ctx.own)
     save_table(c, ctx.output_dir, "consistency_checks")
     if c.empty:

@@ -48,6 +48,7 @@ class Profile:
 
     @property
     def is_unit_2025(self) -> bool:
+        """True for a unit formed on 1 July 2025 (its members are the old provinces)."""
         return self.units == "34"
 
     @property
@@ -56,6 +57,7 @@ class Profile:
         return self.output_dir.parent
 
     def overall(self, codes: list[str] | None = None) -> pd.DataFrame:
+        """Headline rows (ranks and changes) of the given provinces (default: the unit's members)."""
         c = self.changed
         return c[c.province_code.isin(codes or self.members) & (c.indicator == "overall")]
 
@@ -421,6 +423,7 @@ def region(p: Profile) -> pd.DataFrame:
 # --------------------------------------------------------------------------- brief, targets, procedures, map
 
 def latest_year(p: Profile) -> int | None:
+    """The latest year with a headline row for the unit's members (None without any)."""
     y = p.overall().year
     return int(y.max()) if len(y) else None
 
@@ -449,6 +452,7 @@ def brief(p: Profile) -> None:
 
 
 def latest_year_of(p: Profile, code: str) -> int | None:
+    """The latest year with a headline row for one province (None without any)."""
     y = p.overall([code]).year
     return int(y.max()) if len(y) else None
 
@@ -466,6 +470,7 @@ def targets_section(p: Profile) -> pd.DataFrame:
 
 
 def procedure_years(p: Profile) -> list[int]:
+    """Years with reported procedure (TTHC) statistics for the unit's members."""
     f = p.facts[p.facts.scope.isin(p.members) & p.facts.index_id.isin(procedures.PROC_INDEX_IDS)]
     return sorted(int(y) for y in f.year.dropna().unique())
 

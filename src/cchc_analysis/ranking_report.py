@@ -28,20 +28,24 @@ def available_years() -> list[int]:
 
 @dataclass
 class Context(ReportContext):
+    """What the ranking report knows: the year, focal province, indices, window and the tables."""
     indices: list[str] = field(default_factory=list)
     window: int = 5
     changed: pd.DataFrame = field(default=None, repr=False)
     indicators: pd.DataFrame = field(default=None, repr=False)
 
     def year_rows(self, index_id: str, indicator: str = "overall", year: int | None = None) -> pd.DataFrame:
+        """Rows (with ranks and changes) of one index and indicator in a year (default: the report's)."""
         c = self.changed
         return c[(c.index_id == index_id) & (c.year == (year or self.year)) & (c.indicator == indicator)]
 
     def is_full(self, index_id: str, year: int | None = None) -> bool:
+        """Whether the index has a full table in the year (else partial: published ranks only)."""
         d = self.year_rows(index_id, year=year)
         return bool(len(d)) and (d.coverage == "full").any()
 
     def ind_name(self, index_id: str, indicator: str) -> tuple[str, str]:
+        """(Vietnamese, English) name of an indicator from the catalogue."""
         r = self.indicators[(self.indicators.index_id == index_id) & (self.indicators.indicator == indicator)]
         if r.empty:
             return indicator, indicator
@@ -218,6 +222,7 @@ def _places(k: int) -> str:
 
 
 def distribution(ctx: Context, index_id: str) -> None:
+    """Histogram of this year's scores with the focal province and the median marked."""
     d = ctx.year_rows(index_id)
     if d.value.notna().sum() < 5:
         show_md(f"*{index_id.upper()} {ctx.year}: quá ít tỉnh có điểm để vẽ phân bố / "
@@ -459,6 +464,7 @@ def components_heatmap(ctx: Context, index_id: str) -> pd.DataFrame:
 
 
 def regions(ctx: Context, index_id: str) -> pd.DataFrame:
+    """Mean, min and max score per socio-economic region, as a chart and a table."""
     tab = compare.regional_summary(ctx.scores, index_id, ctx.year)
     save_table(tab, ctx.output_dir, f"regions_{index_id}")
     if tab.empty or tab["count"].sum() == 0:

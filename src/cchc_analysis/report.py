@@ -51,14 +51,17 @@ class Job:
 
     @property
     def slug(self) -> str:
+        """File-name stem of the page's executed notebook and stamp."""
         return f"{self.notebook}_{self.subject.replace('/', '_')}" if self.subject else f"{self.notebook}_{self.year}"
 
     @property
     def label(self) -> str:
+        """Short name of the page for progress and error lines."""
         return f"{self.notebook} {self.subject or self.year}"
 
     @property
     def executed(self) -> Path:
+        """Where the executed notebook is kept."""
         return self.out_dir / "_executed" / f"{self.slug}.ipynb"
 
     @property
@@ -68,14 +71,17 @@ class Job:
 
     @property
     def html_path(self) -> Path:
+        """Where the page is written."""
         return self.out_dir / self.href
 
     @property
     def tables_dir(self) -> Path:
+        """Folder of the page's CSV tables."""
         return self.out_dir / (self.subject if self.subject else f"{self.year}/{self.notebook}")
 
     @property
     def stamp(self) -> Path:
+        """The cache stamp of the page (digest, parameters, navigation, outputs)."""
         return self.out_dir / "_executed" / f"{self.slug}.json"
 
 
@@ -110,6 +116,7 @@ def code_digest() -> str:
 
 
 def job_digest(job: Job, base: str) -> str:
+    """Hash of what a page depends on: code and data (`base`), its notebook and its parameters."""
     h = hashlib.sha256(base.encode())
     h.update((paths.NOTEBOOKS / f"{job.notebook}.ipynb").read_bytes())
     h.update(json.dumps(job.parameters, sort_keys=True, default=str).encode())
@@ -333,6 +340,7 @@ def subjects(province: str | None = None) -> list[tuple[str, str]]:
 
 
 def subject_of(code: str, units: str) -> str:
+    """The page subject of a unit: 'province/67' or, for a 2025 unit, 'unit/68'."""
     return f"{'unit' if units == '34' else 'province'}/{code}"
 
 

@@ -153,16 +153,19 @@ def save_table(df: pd.DataFrame, output_dir: Path, name: str) -> Path:
 
 
 def ordinal_en(n: int) -> str:
+    """1 → '1st', 2 → '2nd', 11 → '11th'."""
     n = int(n)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
 def num_vi(v: float, decimals: int = 2) -> str:
+    """A number in Vietnamese style: num_vi(26131, 0) = '26.131', num_vi(97.4, 1) = '97,4'."""
     return format_number(v, decimals, "vi")
 
 
 def num_en(v: float, decimals: int = 2) -> str:
+    """A number in English style: num_en(26131, 0) = '26,131', num_en(97.4, 1) = '97.4'."""
     return format_number(v, decimals, "en")
 
 
@@ -220,6 +223,7 @@ class ReportContext:
 
     @property
     def focal_en(self) -> str:
+        """The focal province's English name, or 'Viet Nam' on a national page."""
         return "Viet Nam" if self.province is None else self.names_en[self.province]
 
 

@@ -209,6 +209,7 @@ def validate(name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def describe_failures(name: str, df: pd.DataFrame, cases: pd.DataFrame, limit: int = 50) -> str:
+    """Readable lines for a table's pandera failures: column, check, row and value."""
     lines = [f"table {name!r}: {len(cases)} validation failure(s)"]
     for case in cases.head(limit).itertuples():
         where = ""
