@@ -141,20 +141,59 @@ def outputs_digest(job: Job) -> str:
 
 
 _EXPORTER = None
+_OUTPUT_DIV = None
+_CHAR_REF = None  # &#7891; → ồ (code points above ASCII only: they never mean markup)
 
 
-def _to_html(executed: Path) -> str:
-    """HTML with code cells hidden, converted in-process (one exporter per worker: its templates load once)."""
-    global _EXPORTER
-    import nbformat
-    from nbconvert import HTMLExporter
-
+def _exporter():
+    """This worker's HTML exporter (its templates load once): code cells hidden, JupyterLab's look, no CDN
+    scripts (template `cchc_site`)."""
+    global _EXPORTER, _OUTPUT_DIV, _CHAR_REF
     if _EXPORTER is None:
-        _EXPORTER = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+        import re
+
+        from nbconvert import HTMLExporter
+        from nbconvert.exporters.templateexporter import TemplateExporter
+        from nbconvert.filters.highlight import Highlight2HTML
+        from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+        _CHAR_REF = re.compile(r"&#(\d+);")
+        _OUTPUT_DIV = re.compile(r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*")')
+
+        class SiteExporter(HTMLExporter):
+            """nbconvert's HTML export without its two whole-page passes: re-parsing the page with BeautifulSoup
+            (it adds alt text, which every image of ours has; tabindex="0" to outputs and Markdown cells; and
+            writes characters the Markdown renderer gave as numeric references as UTF-8 — the last two done
+            here by substitutions) and re-validating the notebook after every preprocessor (papermill validated
+            it when it wrote it). The rest is HTMLExporter.from_notebook_node as in nbconvert 7.17."""
+
+            def from_notebook_node(self, nb, resources=None, **kw):
+                info = nb.metadata.get("language_info", {})
+                lexer = info.get("pygments_lexer", info.get("name", None))
+                resources = self._init_resources(resources)
+                self.register_filter("highlight_code", self.filters.get(
+                    "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+                self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                    notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+                html_out, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+                html_out = _CHAR_REF.sub(lambda m: chr(int(m[1])) if int(m[1]) > 127 else m[0], html_out)
+                return _OUTPUT_DIV.sub(r'\1 tabindex="0"', html_out), resources
+
+            def _validate_preprocessor(self, nbc, preprocessor):
+                return None
+
+        _EXPORTER = SiteExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                                  extra_template_basedirs=[str(Path(__file__).parent / "templates" / "nbconvert")],
-                                 template_name="cchc_site")  # JupyterLab's look, no CDN scripts
-    nb = nbformat.read(executed, as_version=4)
-    body, _ = _EXPORTER.from_notebook_node(nb)
+                                 template_name="cchc_site")
+    return _EXPORTER
+
+
+def _to_html(executed) -> str:
+    """The page body of an executed notebook (a path, or the notebook itself), converted in-process."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4) if isinstance(executed, (str, Path)) else executed
+    body, _ = _exporter().from_notebook_node(nb)
     return body
 
 
@@ -249,8 +288,9 @@ def wrap_page(page: str, title: str, nav: str) -> str:
     return page
 
 
-def _write_page(job: Job) -> None:
-    atomic_write_text(job.html_path, wrap_page(_to_html(job.executed), job.title, job.nav))
+def _write_page(job: Job, nb=None) -> None:
+    """Write the page: the executed notebook (`nb`, else read from its file) as HTML in the site's frame."""
+    atomic_write_text(job.html_path, wrap_page(_to_html(job.executed if nb is None else nb), job.title, job.nav))
 
 
 def _stamp(job: Job) -> None:
@@ -271,15 +311,21 @@ def injected_cell_id(job: Job) -> str:
     return f"injected-parameters-{h.hexdigest()[:12]}"
 
 
-def stable_injected_cell_id(executed: Path, job: Job) -> None:
-    """Replace papermill's random id of the injected-parameters cell by :func:`injected_cell_id`."""
-    nb = json.loads(Path(executed).read_text(encoding="utf-8"))
-    changed = False
+def stable_injected_cell_id(nb, job: Job):
+    """The executed notebook `nb` with papermill's random id of the injected-parameters cell replaced by
+    :func:`injected_cell_id` (the same on every run)."""
     for cell in nb.get("cells", []):
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell["id"], changed = injected_cell_id(job), True
-    if changed:
-        Path(executed).write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            cell["id"] = injected_cell_id(job)
+    return nb
+
+
+def _write_executed(nb, path: Path) -> None:
+    """The executed notebook in nbformat's own JSON layout (sorted keys, one-space indent, lines split), without
+    validating it again (papermill did when it wrote it)."""
+    from nbformat.v4 import writes_json
+
+    path.write_text(writes_json(nb) + "\n", encoding="utf-8")
 
 
 def _execute(job: Job) -> Job:
@@ -293,7 +339,7 @@ def _execute(job: Job) -> Job:
     job.executed.parent.mkdir(parents=True, exist_ok=True)
     tmp = job.executed.with_name(f".running-{job.executed.name}")
     try:
-        papermill.execute_notebook(
+        nb = papermill.execute_notebook(
             str(paths.NOTEBOOKS / f"{job.notebook}.ipynb"), str(tmp), parameters=job.parameters,
             kernel_name=KERNEL, execution_timeout=job.timeout, progress_bar=False, log_output=False,
             cwd=str(paths.NOTEBOOKS), report_mode=False, km=_kernel_manager(),
@@ -301,9 +347,9 @@ def _execute(job: Job) -> Job:
             extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no TCP-encryption warning per kernel
         )
         t1 = time.perf_counter()
-        stable_injected_cell_id(tmp, job)
+        _write_executed(stable_injected_cell_id(nb, job), tmp)
         os.replace(tmp, job.executed)
-        _write_page(job)
+        _write_page(job, nb)  # from the notebook in memory: not read and validated again
         job.status = "ok"
         job.html = job.html_path
         t2 = time.perf_counter()
@@ -490,6 +536,16 @@ def navigate(jobs: list[Job], province: str | None = None) -> None:
 
 # --------------------------------------------------------------------------- the run
 
+def skip_unused_format_checker() -> None:
+    """In the runner's own processes (the `cchc` command and its workers): leave out the rfc3987_syntax module.
+
+    jsonschema imports it when it is installed (jupyter-events requires it) and it compiles 39 Lark grammars at
+    import (~1.5 s of every papermill import) for IRI format checks that nbformat's schemas never use. Only
+    done before jsonschema is imported; jsonschema then simply has no IRI checker in that process."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+
+
 def default_jobs() -> int:
     """Workers when none are asked for: one more than the CPUs. A page alternates between its kernel (the
     notebook's code) and its worker (messages, the HTML export, the stamp); the extra worker keeps every core
@@ -535,18 +591,20 @@ def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: P
     if run:
         run.sort(key=lambda j: j.subject != "")  # year pages first: they take longest
         ctx = multiprocessing.get_context("forkserver")
-        with cf.ProcessPoolExecutor(max_workers=min(n_jobs, len(run)), mp_context=ctx) as pool, \
+        with cf.ProcessPoolExecutor(max_workers=min(n_jobs, len(run)), mp_context=ctx,
+                                    initializer=skip_unused_format_checker) as pool, \
                 tqdm(total=len(run), desc="pages", unit="nb", file=sys.stderr, disable=None) as bar:
             futures = {pool.submit(_execute, j): j for j in run}
+            _site_extras(out_dir, todo)  # while the workers run: the panel downloads and the index map
             for f in cf.as_completed(futures):
                 done = f.result()
                 orig = futures[f]
                 orig.__dict__.update(done.__dict__)
                 bar.set_postfix_str(f"{done.label} {done.status}")
                 bar.update(1)
-    from .export import site_downloads
-    site_downloads(out_dir)  # the research panel, linked from the index
-    write_index(out_dir, todo)
+    else:
+        _site_extras(out_dir, todo)
+    write_index(out_dir, todo)  # the map drawn above is reused; only the links follow the pages' status
     failed = [j for j in todo if j.status == "failed"]
     cached = sum(j.status == "cached" for j in todo)
     log(f"reports: {len(todo) - len(failed)} of {len(todo)} pages ok ({cached} unchanged, "
@@ -557,6 +615,15 @@ def run_reports(years=None, notebooks=None, jobs=None, province="67", out_dir: P
     for j in failed:
         log(f"  FAILED {j.label}: {j.error}\n         executed notebook kept: {j.executed}")
     return 1 if failed else 0
+
+
+def _site_extras(out_dir: Path, todo: list[Job]) -> None:
+    """What the index links besides the pages: the research panel downloads, and the index map (drawn once per
+    code version; the index is written after the pages, with a link for each page that succeeded)."""
+    from .export import site_downloads
+
+    site_downloads(out_dir)
+    _index_map_or_note(out_dir, todo)
 
 
 # --------------------------------------------------------------------------- the index
