@@ -150,8 +150,8 @@ def test_cli_province_error_is_one_line(capsys, tmp_path, built):
 
 
 class _InlinePool(cf.ThreadPoolExecutor):
-    def __init__(self, max_workers=None, mp_context=None):
-        super().__init__(max_workers=1)
+    def __init__(self, max_workers=None, mp_context=None, initializer=None):
+        super().__init__(max_workers=1)  # the initializer only tunes a worker process
 
 
 def test_years_without_data_are_listed_as_skipped(monkeypatch, tmp_path, built):
