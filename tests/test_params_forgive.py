@@ -150,7 +150,7 @@ def test_cli_province_error_is_one_line(capsys, tmp_path, built):
 
 
 class _InlinePool(cf.ThreadPoolExecutor):
-    def __init__(self, max_workers=None, mp_context=None, initializer=None):
+    def __init__(self, max_workers=None, mp_context=None, initializer=None, initargs=()):
         super().__init__(max_workers=1)  # the initializer only tunes a worker process
 
 

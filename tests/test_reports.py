@@ -80,6 +80,28 @@ def test_failure_is_reported_and_kept(tmp_path, built, monkeypatch):
     assert (tmp_path / "2019" / "ranking_trends.html").exists()
 
 
+def test_kernel_slot_is_taken_while_cells_run_and_given_back(tmp_path, built, monkeypatch):
+    """At most one computing kernel per core: papermill calls the hook that takes a slot once the kernel is
+    ready, and the slot is free again after a page that fails and after one that succeeds."""
+    import threading
+
+    slots = threading.BoundedSemaphore(1)
+    monkeypatch.setattr(report, "_KERNEL_SLOTS", slots)
+    monkeypatch.setattr(report, "years_for", lambda nb: [2031] if nb == "ranking_trends" else [2024])
+    jobs = report.plan([2031], ["ranking_trends"], None, tmp_path, 120) + \
+        report.plan([2024], ["procedure_simplification"], None, tmp_path, 120)
+    try:
+        for job in jobs:
+            job.digest = job.tag = report.code_digest()
+            report._execute(job)
+            assert slots.acquire(blocking=False), job.label  # given back
+            slots.release()
+    finally:
+        report._shutdown_kernel()
+    assert [j.status for j in jobs] == ["failed", "ok"]
+    assert jobs[1].phases["slot_wait"] is not None and jobs[1].phases["slot_wait"] < 1.0
+
+
 def _kpis(site, year=2024):
     return pd.read_csv(site / str(year) / "procedure_simplification" / "procedure_kpis.csv")
 
