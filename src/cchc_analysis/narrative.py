@@ -379,11 +379,6 @@ def _label(data: BriefData, metric: str) -> tuple[str, str]:
     return metric.replace("_", " "), metric.replace("_", " ")
 
 
-def _fact(f: pd.DataFrame, metric: str):
-    """The first fact of `metric` with a value (and no component): the KPI engine's rule."""
-    return procedures._firsts(f).get(metric)
-
-
 LEVEL_WORDS = {"procedures_provincial": ("cấp tỉnh", "provincial"), "procedures_district": ("cấp huyện", "district"),
                "procedures_commune": ("cấp xã", "commune")}
 
@@ -396,7 +391,7 @@ def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str,
     if own.empty:
         return claims, ["thống kê TTHC / procedure statistics"]
     missing = []
-    docs = list(procedures._documents(own))
+    docs = list(procedures.documents(own))
     # procedures in force by level
     for _src, g, one in docs:
         t = one.get("procedures_total")
@@ -451,11 +446,12 @@ def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str,
         break
     else:
         missing.append("số hồ sơ tiếp nhận / giải quyết — dossiers received / resolved")
-    # reform-plan tasks
-    done, total = _fact(own, "plan_tasks_done"), _fact(own, "plan_tasks_total")
-    if done is not None and total is not None and total.value:
-        p = 100 * done.value / total.value
-        stated = _fact(own, "plan_completion_rate")
+    # reform-plan tasks: both counts from one document, the rate from the KPI engine
+    for _src, g, one in docs:
+        done, total, stated = one.get("plan_tasks_done"), one.get("plan_tasks_total"), one.get("plan_completion_rate")
+        p = _computed_rates(g).get("plan_completion") if done is not None and total is not None else None
+        if p is None:
+            continue
         st_vi = f"; nguồn ghi {stated.value_as_written}" if stated is not None else ""
         st_en = f"; the source states {en(stated.value, 1)}%" if stated is not None else ""
         claims.append(Claim("plan", f"Kế hoạch CCHC năm {year}: đã triển khai {vi(done.value, 0)}/{vi(total.value, 0)} "
@@ -463,6 +459,7 @@ def _procedure_claims(data: BriefData, year: int, code: str, name_vi: str,
                             f"Reform plan {year}: {en(done.value, 0)} of {en(total.value, 0)} tasks carried out "
                             f"({en(p, 1)}%{st_en}).", (_source(done),)))
         used |= {"plan_tasks_done", "plan_tasks_total", "plan_completion_rate"}
+        break
     # every other reported count, in the source's own wording, parts beside their total
     parts_of = {p: t for t, ps in procedures.PARTS.items() for p in ps}
     rest = own[own.value.notna() & own.component.isna() & ~own.metric.isin(used) & own.unit.eq("count")

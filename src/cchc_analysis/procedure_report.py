@@ -122,10 +122,9 @@ def national_sources(ctx: Context, own: pd.DataFrame) -> pd.DataFrame:
                 f"Trang của từng tỉnh có đầy đủ số liệu. / {len(tab)} provinces have procedure statistics for "
                 f"{ctx.year} in our sources (not all provinces: no ranking, no totals; figures may be of different "
                 f"periods, given in brackets). Each province's page has all its figures."))
-    labels = procedures.metric_labels()
     headers = {"province_code": "Tỉnh / province", "figures": "số liệu / figures", "sources": "nguồn / sources",
                "periods": "kỳ / periods"}
-    headers.update({m: f"{labels.label_vi[m]} / {labels.label_en[m]}" for m in procedures.KEY_METRICS})
+    headers.update({m: procedures.metric_label(m) for m in procedures.KEY_METRICS})
     shown = tab.assign(province_code=tab.province_code.map(ctx.names)).rename(columns=headers)
     show_table(shown)
     return tab
@@ -135,8 +134,7 @@ def inventory(ctx: Context) -> pd.DataFrame:
     """Procedures in force by level, each level's share, and fully-online procedures."""
     own = ctx.own
     rows = []
-    labels = procedures.metric_labels()
-    for m, label in LEVELS + [(x, f"{labels.label_vi.get(x, x)} / {labels.label_en.get(x, x)}") for x in
+    for m, label in LEVELS + [(x, procedures.metric_label(x)) for x in
                               ("procedures_total", "procedures_online_full", "procedures_online_partial",
                                "procedures_simplified")]:
         r = own[(own.metric == m) & own.value.notna()]
@@ -202,8 +200,7 @@ def history_and_neighbours(ctx: Context) -> pd.DataFrame:
     region's provinces on rates only (not raw counts: provinces differ in size), same period kind, each with
     its source. Unlike periods are never set side by side."""
     f = ctx.facts
-    labels = procedures.metric_labels()
-    lab = lambda m: labels.label_vi.get(m, m) + " / " + labels.label_en.get(m, m)  # noqa: E731
+    lab = procedures.metric_label
     kind = procedures.period_kind
     own = ctx.own[ctx.own.value.notna()].assign(period_kind=lambda d: d.period.map(kind))
     prev = procedures.province_facts(f, ctx.province, ctx.year - 1)

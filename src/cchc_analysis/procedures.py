@@ -56,6 +56,13 @@ def metric_labels() -> pd.DataFrame:
     return pd.read_csv(paths.REFERENCE / "metric_labels.csv", dtype=str, keep_default_na=False).set_index("metric")
 
 
+def metric_label(metric: str) -> str:
+    """The reader-facing label of a reported statistic, "Vietnamese / English" (metric_labels.csv); the id
+    itself when it has none."""
+    labels = metric_labels()
+    return f"{labels.at[metric, 'label_vi']} / {labels.at[metric, 'label_en']}" if metric in labels.index else metric
+
+
 def counts_of(facts: pd.DataFrame, labels: pd.DataFrame | None = None) -> pd.Series:
     """What each fact counts: the metric's `counts` from metric_labels.csv, else its unit where the unit says
     it (percent, points, rank; a rank change counts ranks); NA for an unlabelled count."""
@@ -76,7 +83,7 @@ def provinces_reporting(facts: pd.DataFrame, year: int) -> pd.DataFrame:
     d = facts[facts.index_id.isin(PROC_INDEX_IDS) & (facts.year == year) & facts.scope.str.fullmatch(r"\d{2}")]
     rows = []
     for code, g in d.groupby("scope", sort=True):
-        one = _firsts(g)
+        one = first_facts(g)
         row = {"province_code": code, "figures": len(g), "sources": g.source_url.nunique(),
                "periods": ", ".join(sorted(g.period.dropna().astype(str).unique()))}
         for m in KEY_METRICS:
@@ -89,11 +96,8 @@ def provinces_reporting(facts: pd.DataFrame, year: int) -> pd.DataFrame:
 def labelled(k: pd.DataFrame) -> pd.DataFrame:
     """A KPI table (from :func:`kpis`) with a reader-facing label (Vietnamese / English) before the metric id:
     metric_labels.csv for stated figures, the ratio's own name for computed ones."""
-    labels = metric_labels()
     names = {kpi: f"{vi} / {en}" for kpi, (_n, _d, vi, en, _s) in RATIOS.items()}
-    lab = k.kpi.map(lambda m: names.get(m) or (f"{labels.label_vi[m]} / {labels.label_en[m]}" if m in labels.index
-                                               else m))
-    return k.assign(label=lab)[["label"] + [c for c in k.columns]]
+    return k.assign(label=k.kpi.map(lambda m: names.get(m) or metric_label(m)))[["label", *k.columns]]
 
 
 def period_kind(period) -> str:
@@ -137,7 +141,7 @@ def province_facts(facts: pd.DataFrame, scope: str, year: int | None = None, per
     return d.reset_index(drop=True)
 
 
-def _firsts(f: pd.DataFrame) -> dict:
+def first_facts(f: pd.DataFrame) -> dict:
     """metric → the first fact with a value (and no component) of that metric, as a row with attributes."""
     d = f[f.value.notna() & f.component.isna()] if "component" in f else f[f.value.notna()]
     out: dict = {}
@@ -146,12 +150,12 @@ def _firsts(f: pd.DataFrame) -> dict:
     return out
 
 
-def _documents(f: pd.DataFrame):
+def documents(f: pd.DataFrame):
     """Facts grouped by the document that states them (source address), with each metric's first fact:
     ratios and checks only combine numbers from one document, so periods and definitions match."""
     key = f["source_url"].fillna(f["source_file"])
     for src, g in f.groupby(key, sort=True):
-        yield src, g, _firsts(g)
+        yield src, g, first_facts(g)
 
 
 def kpis(f: pd.DataFrame) -> pd.DataFrame:
@@ -164,7 +168,7 @@ def kpis(f: pd.DataFrame) -> pd.DataFrame:
                      "value_as_written": r.value_as_written, "period": r.period, "source_url": r.source_url,
                      "quote": r.quote})
     for kpi, (num, den, name_vi, name_en, _stated) in RATIOS.items():
-        for _src, _g, one in _documents(f):
+        for _src, _g, one in documents(f):
             a, b = one.get(num), one.get(den)
             if a is not None and b is not None and b.value and same_kind(a, b):
                 rows.append({"kpi": kpi, "kind": "computed", "value": 100 * a.value / b.value, "unit": "percent",
@@ -189,7 +193,7 @@ def consistency_checks(f: pd.DataFrame) -> pd.DataFrame:
         rows.append({"check": check, "stated": stated, "computed": computed, "tolerance": tol, "ok": ok,
                      "sources": sources, "note": note})
 
-    for doc, _g, one in _documents(f):
+    for doc, _g, one in documents(f):
         for total, parts in PARTS.items():
             t = one.get(total)
             ps = [p for p in (one.get(m) for m in parts) if p is not None]

@@ -10,6 +10,7 @@ import html
 import json
 import multiprocessing
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -128,8 +129,6 @@ def outputs_digest(job: Job) -> str:
 
     The stamp keeps it, so a page whose outputs were changed behind the cache's back (a notebook run by
     hand into the site folder, an edited CSV, a deleted shared figure) is rebuilt."""
-    import re
-
     from .figures import digest_files
     files = [job.html_path] + (sorted(p for p in job.tables_dir.iterdir() if p.is_file())
                                if job.tables_dir.is_dir() else [])
@@ -141,24 +140,19 @@ def outputs_digest(job: Job) -> str:
 
 
 _EXPORTER = None
-_OUTPUT_DIV = None
-_CHAR_REF = None  # &#7891; → ồ (code points above ASCII only: they never mean markup)
+_CHAR_REF = re.compile(r"&#(\d+);")  # &#7891; → ồ (code points above ASCII only: they never mean markup)
+_OUTPUT_DIV = re.compile(r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*")')
 
 
 def _exporter():
     """This worker's HTML exporter (its templates load once): code cells hidden, JupyterLab's look, no CDN
     scripts (template `cchc_site`)."""
-    global _EXPORTER, _OUTPUT_DIV, _CHAR_REF
+    global _EXPORTER
     if _EXPORTER is None:
-        import re
-
         from nbconvert import HTMLExporter
         from nbconvert.exporters.templateexporter import TemplateExporter
         from nbconvert.filters.highlight import Highlight2HTML
         from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
-
-        _CHAR_REF = re.compile(r"&#(\d+);")
-        _OUTPUT_DIV = re.compile(r'(<div class="[^"]*\b(?:jp-OutputArea-output|jp-Cell-inputWrapper)\b[^"]*")')
 
         class SiteExporter(HTMLExporter):
             """nbconvert's HTML export without its two whole-page passes: re-parsing the page with BeautifulSoup
@@ -278,8 +272,6 @@ def _env():
 
 def wrap_page(page: str, title: str, nav: str) -> str:
     """An exported notebook page with the site's `<title>` and navigation header."""
-    import re
-
     page = re.sub(r"<title>.*?</title>",
                   lambda _: f'<title>{html.escape(title)}</title>\n<link rel="icon" href="data:,">',
                   page, count=1, flags=re.S)

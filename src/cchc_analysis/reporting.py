@@ -49,11 +49,11 @@ def header(column: str) -> str:
 def reader_text(value):
     """A cell as a reader sees it: a metric id becomes its label (data/reference/metric_labels.csv)."""
     if isinstance(value, str) and "_" in value:
-        from .procedures import metric_labels
+        from .procedures import metric_label, metric_labels
 
         labels = metric_labels()
         if value in labels.index:
-            return f"{labels.at[value, 'label_vi']} / {labels.at[value, 'label_en']}"
+            return metric_label(value)
         return _METRIC_ID.sub(lambda m: labels.at[m[0], "label_en"] if m[0] in labels.index else m[0], value)
     return value
 
